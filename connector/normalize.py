@@ -1,0 +1,158 @@
+"""Normalizers shared by every source: emails, timestamps, domains, channels.
+
+Pure functions. Each returns a normalized value or raises ``ValueError`` with a
+message fit to show a user next to the file, row and field it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+
+from connector.mappings import ChannelsMapping, TouchesMapping
+
+
+def normalize_email(raw: str | None) -> tuple[str | None, bool, str | None]:
+    """Return ``(email, valid, problem)``: trimmed and lower-cased; invalid kept, flagged."""
+    if raw is None:
+        return None, False, None
+    email = raw.strip().lower()
+    if not email:
+        return None, False, None
+    try:
+        validate_email(email, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        return email, False, str(exc)
+    return email, True, None
+
+
+def parse_timestamp(raw: str | datetime | None) -> datetime | None:
+    """ISO 8601 with an offset -> aware UTC datetime. A naive timestamp is an error:
+    guessing its zone would silently move touches across days and cycles."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, datetime):
+        value = raw
+    else:
+        text = raw.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        # Salesforce style +0000 -> +00:00
+        text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not an ISO 8601 timestamp") from None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(
+            f"{raw!r} has no UTC offset; write it as e.g. {value.isoformat()}+00:00"
+        )
+    return value.astimezone(UTC)
+
+
+def parse_date(raw: str | None) -> date | None:
+    if raw is None or raw.strip() == "":
+        return None
+    text = raw.strip()
+    try:
+        if len(text) > 10:
+            parsed = parse_timestamp(text)
+            assert parsed is not None
+            return parsed.date()
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not an ISO 8601 date") from None
+
+
+def parse_decimal(raw: str | None) -> Decimal | None:
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = Decimal(raw.strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValueError(f"{raw!r} is not a number") from None
+    if not value.is_finite():
+        raise ValueError(f"{raw!r} is not a finite number")
+    return value
+
+
+def parse_int(raw: str | None) -> int | None:
+    value = parse_decimal(raw)
+    if value is None:
+        return None
+    if value != value.to_integral_value():
+        raise ValueError(f"{raw!r} is not a whole number")
+    return int(value)
+
+
+def website_domain(website: str | None) -> str | None:
+    """'https://www.Acme.com/about' -> 'acme.com'."""
+    if not website:
+        return None
+    text = website.strip().lower()
+    if not text:
+        return None
+    if "://" not in text:
+        text = "//" + text
+    host = urlsplit(text).hostname
+    if not host:
+        return None
+    if host.startswith("www."):
+        host = host[4:]
+    return host.rstrip(".") or None
+
+
+def _host(url: str | None) -> str | None:
+    if not url:
+        return None
+    text = url.strip()
+    if "://" not in text:
+        text = "//" + text
+    try:
+        return urlsplit(text).hostname
+    except ValueError:
+        return None
+
+
+def resolve_channel(
+    channels: ChannelsMapping,
+    touches: TouchesMapping,
+    *,
+    program_channel: str | None,
+    utm_medium: str | None,
+    utm_source: str | None,
+    referrer: str | None,
+    touch_type: str,
+) -> tuple[str, str]:
+    """The touch's channel and the rule that decided it (for `explain`).
+
+    Order: program channel, UTM rules, referrer rules, touch type, default.
+    """
+    program = channels.canonical(program_channel)
+    if program:
+        return program, "program_channel"
+    medium = (utm_medium or "").strip().lower()
+    source = (utm_source or "").strip().lower()
+    if medium or source:
+        for i, rule in enumerate(channels.utm_rules):
+            if rule.medium and medium not in [m.lower() for m in rule.medium]:
+                continue
+            if rule.source and source not in [s.lower() for s in rule.source]:
+                continue
+            return rule.channel, f"utm_rules[{i}]"
+    host = _host(referrer)
+    if host and not any(
+        host == d or host.endswith("." + d) for d in channels.own_domains
+    ):
+        for i, (patterns, channel) in enumerate(channels.compiled_referrer_rules):
+            if any(p.search(host) for p in patterns):
+                return channel, f"referrer_rules[{i}]"
+        return channels.referral_channel, "referral_channel"
+    by_type = channels.touch_type_channels.get(touch_type)
+    if by_type:
+        return by_type, "touch_type_channels"
+    return channels.default_channel, "default_channel"
