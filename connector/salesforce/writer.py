@@ -1,0 +1,425 @@
+"""The writer: a batch of operations on one object -> typed per-record results.
+
+Whatever the transport (sObject Collections, 200 records a call, or Bulk API
+2.0 above a threshold), results come back in input order, one per operation,
+with Salesforce's error code when a record failed. Records are ordered by
+parent (``WriteOp.group``) so each parent's children travel together and no
+two calls contend for the same parent row; records that failed only because a
+row was locked (or were rolled back with others, or hit a transient error) are
+resent after a backoff, then in smaller batches.
+
+Retrying a write can never duplicate a record because the connector only
+creates records that carry a natural key Salesforce enforces: upsert on an
+external id (Lead, Campaign, Attribution__c), or one Campaign Member per
+campaign and person, one status label per campaign (a resent create fails with
+DUPLICATE_VALUE, which the caller resolves).
+
+A call that cannot be made (budget spent, session unrecoverable, org down after
+all retries) stops the batch: records not yet sent are returned as
+``NOT_ATTEMPTED`` and the error is handed back in ``WriteOutcome.stopped`` so the
+caller records exactly what remains before it stops the run.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from connector.errors import (
+    ApiLimitExceeded,
+    AuthError,
+    BudgetExhausted,
+    ConnectionFailure,
+    ConnectorError,
+    RetriableApiError,
+)
+from connector.salesforce.client import SalesforceClient
+from connector.salesforce.retry import RETRIABLE_RECORD_CODES, Backoff
+
+log = logging.getLogger(__name__)
+
+Action = Literal["create", "update", "upsert", "delete"]
+BULK_OPERATION = {"create": "insert", "update": "update", "upsert": "upsert",
+                  "delete": "delete"}
+NOT_ATTEMPTED = "NOT_ATTEMPTED"
+# Bulk 2.0 refuses uploads above 100 MB (of CSV); stay well below per job.
+MAX_BULK_UPLOAD_BYTES = 80 * 1024 * 1024
+# Calls one Bulk ingest job needs: create, upload, close, ~2 polls, 3 result reads.
+BULK_JOB_CALLS = 8
+
+
+def api_value(value: Any) -> Any:
+    """A Python value as the REST API expects it in JSON."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def csv_value(value: Any) -> str:
+    """A value as a Bulk 2.0 CSV cell; ``#N/A`` clears a field (an empty cell does not)."""
+    value = api_value(value)
+    if value is None:
+        return "#N/A"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class WriteOp:
+    ref: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    id: str | None = None
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    ref: str
+    id: str | None
+    success: bool
+    created: bool = False
+    error_code: str | None = None
+    message: str | None = None
+    fields: tuple[str, ...] = ()
+    attempts: int = 1
+
+
+@dataclass
+class WriteOutcome:
+    results: list[RecordResult]
+    stopped: ConnectorError | None = None
+    calls: int = 0
+    transport: str = "collections"
+
+    @property
+    def failed(self) -> list[RecordResult]:
+        return [r for r in self.results if not r.success]
+
+
+def _stops_run(exc: ConnectorError) -> bool:
+    return isinstance(exc, (BudgetExhausted, AuthError, ApiLimitExceeded, ConnectionFailure,
+                            RetriableApiError))
+
+
+def _parse_bulk_error(text: str) -> tuple[str, str, tuple[str, ...]]:
+    """'DUPLICATE_VALUE:duplicate value found: ...:--' -> (code, message, fields)."""
+    code, _, rest = text.partition(":")
+    message, _, fields = rest.rpartition(":")
+    if not message:
+        message, fields = rest, ""
+    names = tuple(f for f in fields.split(",") if f and f != "--")
+    return code.strip(), message.strip(), names
+
+
+class Writer:
+    def __init__(
+        self,
+        client: SalesforceClient,
+        *,
+        batch_size: int | None = None,
+        bulk_threshold: int | None = None,
+        lock_rounds: int = 4,
+        backoff: Backoff | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.batch_size = min(200, batch_size or client.settings.batch_size)
+        self.bulk_threshold = bulk_threshold or client.settings.bulk_threshold
+        self.lock_rounds = lock_rounds
+        self.backoff = backoff or client.backoff
+        self.sleep = sleep or client.sleep
+
+    # ----------------------------------------------------------------- API
+
+    def write(
+        self,
+        sobject: str,
+        action: Action,
+        ops: Sequence[WriteOp],
+        *,
+        external_id_field: str | None = None,
+        bulk_key_field: str | None = None,
+    ) -> WriteOutcome:
+        """Write ``ops`` and return one result per op, in input order."""
+        self._validate(action, ops, external_id_field)
+        if not ops:
+            return WriteOutcome([])
+        calls_before = self.client.log.api_calls
+        order = {op.ref: i for i, op in enumerate(ops)}
+        # Group children of one parent together (stable: input order within a parent).
+        ordered = sorted(ops, key=lambda op: (op.group is None, op.group or ""))
+        key_field = self._bulk_key(action, external_id_field, bulk_key_field)
+        use_bulk = len(ops) >= self.bulk_threshold and key_field is not None
+        results: dict[str, RecordResult] = {}
+        stopped: ConnectorError | None = None
+        pending = list(ordered)
+        size = self.batch_size
+        attempts: dict[str, int] = {}
+        for round_no in range(self.lock_rounds + 1):
+            for op in pending:
+                attempts[op.ref] = attempts.get(op.ref, 0) + 1
+            if use_bulk and len(pending) >= self.bulk_threshold and key_field:
+                got, stopped = self._bulk(sobject, action, pending, external_id_field,
+                                          key_field)
+            else:
+                got, stopped = self._collections(sobject, action, pending, external_id_field,
+                                                 size)
+            retry: list[WriteOp] = []
+            for op in pending:
+                res = got[op.ref]
+                res = replace(res, attempts=attempts[op.ref])
+                results[op.ref] = res
+                if not res.success and res.error_code in RETRIABLE_RECORD_CODES:
+                    retry.append(op)
+            if stopped is not None or not retry or round_no == self.lock_rounds:
+                break
+            delay = self.backoff.delay(round_no + 1)
+            log.info("%d %s record(s) hit %s; resending in %.1fs", len(retry), sobject,
+                     sorted({str(results[o.ref].error_code) for o in retry}), delay)
+            self.sleep(delay)
+            # Later rounds use smaller batches so one locked parent holds back fewer rows.
+            if round_no >= 1:
+                size = max(1, size // 4)
+            pending = retry
+        ordered_results = sorted(results.values(), key=lambda r: order[r.ref])
+        return WriteOutcome(
+            ordered_results, stopped=stopped,
+            calls=self.client.log.api_calls - calls_before,
+            transport="bulk2" if use_bulk else "collections",
+        )
+
+    def estimate_calls(self, n: int, action: Action, *, has_bulk_key: bool = True) -> int:
+        """API calls a write of ``n`` records costs when nothing fails."""
+        if n == 0:
+            return 0
+        if n >= self.bulk_threshold and (action != "create" or has_bulk_key):
+            return BULK_JOB_CALLS * max(1, math.ceil(n * 200 / MAX_BULK_UPLOAD_BYTES))
+        return math.ceil(n / self.batch_size)
+
+    # ------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _validate(action: Action, ops: Sequence[WriteOp], ext: str | None) -> None:
+        refs = [op.ref for op in ops]
+        if len(set(refs)) != len(refs):
+            raise ValueError("WriteOp.ref values must be unique within a batch")
+        if action == "upsert":
+            if not ext:
+                raise ValueError("upsert needs external_id_field")
+            missing = [op.ref for op in ops if op.fields.get(ext) in (None, "")]
+            if missing:
+                raise ValueError(f"upsert records without {ext}: {missing[:5]}")
+        if action in ("update", "delete"):
+            missing = [op.ref for op in ops if not op.id]
+            if missing:
+                raise ValueError(f"{action} records without id: {missing[:5]}")
+
+    @staticmethod
+    def _bulk_key(action: Action, ext: str | None, bulk_key: str | None) -> str | None:
+        if action == "upsert":
+            return ext
+        if action in ("update", "delete"):
+            return "Id"
+        return bulk_key
+
+    @staticmethod
+    def _failed_all(ops: Sequence[WriteOp], code: str, message: str) -> dict[str, RecordResult]:
+        return {op.ref: RecordResult(op.ref, op.id, False, error_code=code, message=message)
+                for op in ops}
+
+    # -------------------------------------------------------- collections
+
+    def _collections(
+        self, sobject: str, action: Action, ops: Sequence[WriteOp], ext: str | None, size: int,
+    ) -> tuple[dict[str, RecordResult], ConnectorError | None]:
+        out: dict[str, RecordResult] = {}
+        for start in range(0, len(ops), size):
+            chunk = ops[start:start + size]
+            try:
+                raw = self._collections_call(sobject, action, chunk, ext)
+            except ConnectorError as exc:
+                if _stops_run(exc):
+                    out.update(self._failed_all(ops[start:], NOT_ATTEMPTED, exc.message))
+                    return out, exc
+                code = getattr(exc, "error_code", "") or "CALL_FAILED"
+                out.update(self._failed_all(chunk, code, exc.message))
+                continue
+            if not isinstance(raw, list) or len(raw) != len(chunk):
+                out.update(self._failed_all(
+                    chunk, "UNEXPECTED_RESPONSE",
+                    f"expected {len(chunk)} results, got {type(raw).__name__}"))
+                continue
+            for op, item in zip(chunk, raw, strict=True):
+                out[op.ref] = self._record_result(op, item)
+        return out, None
+
+    def _collections_call(self, sobject: str, action: Action, chunk: Sequence[WriteOp],
+                          ext: str | None) -> Any:
+        what = f"{action} {len(chunk)} {sobject}"
+        if action == "delete":
+            ids = ",".join(str(op.id) for op in chunk)
+            return self.client.rest(what, "composite/sobjects", method="DELETE",
+                                    params={"ids": ids, "allOrNone": "false"})
+        records = []
+        for op in chunk:
+            rec: dict[str, Any] = {"attributes": {"type": sobject}}
+            if action == "update":
+                rec["id"] = op.id
+            rec.update({k: api_value(v) for k, v in op.fields.items()})
+            records.append(rec)
+        body = {"allOrNone": False, "records": records}
+        if action == "create":
+            return self.client.rest(what, "composite/sobjects", method="POST", json=body)
+        if action == "update":
+            return self.client.rest(what, "composite/sobjects", method="PATCH", json=body)
+        return self.client.rest(what, f"composite/sobjects/{sobject}/{ext}", method="PATCH",
+                                json=body)
+
+    @staticmethod
+    def _record_result(op: WriteOp, item: Mapping[str, Any]) -> RecordResult:
+        if item.get("success"):
+            return RecordResult(op.ref, item.get("id") or op.id, True,
+                                created=bool(item.get("created", False)))
+        errors = item.get("errors") or [{}]
+        first = errors[0]
+        return RecordResult(
+            op.ref, item.get("id") or op.id, False,
+            error_code=str(first.get("statusCode") or first.get("errorCode") or "UNKNOWN"),
+            message=str(first.get("message", "")),
+            fields=tuple(first.get("fields") or ()),
+        )
+
+    # ------------------------------------------------------------ Bulk 2.0
+
+    def _bulk(
+        self, sobject: str, action: Action, ops: Sequence[WriteOp], ext: str | None, key: str,
+    ) -> tuple[dict[str, RecordResult], ConnectorError | None]:
+        out: dict[str, RecordResult] = {}
+        for part in self._bulk_parts(ops, key, action):
+            try:
+                self.client.budget.reserve(BULK_JOB_CALLS, f"a Bulk 2.0 job of {len(part)} "
+                                                           f"{sobject}")
+                out.update(self._bulk_job(sobject, action, part, ext, key))
+            except ConnectorError as exc:
+                if _stops_run(exc):
+                    remaining = [op for op in ops if op.ref not in out]
+                    out.update(self._failed_all(remaining, NOT_ATTEMPTED, exc.message))
+                    return out, exc
+                code = getattr(exc, "error_code", "") or "CALL_FAILED"
+                out.update(self._failed_all(part, code, exc.message))
+        return out, None
+
+    @staticmethod
+    def _bulk_parts(ops: Sequence[WriteOp], key: str,
+                    action: Action) -> list[list[WriteOp]]:
+        """Split so each job's CSV stays under the upload limit (estimated per row)."""
+        parts: list[list[WriteOp]] = []
+        current: list[WriteOp] = []
+        size = 0
+        for op in ops:
+            row = sum(len(str(v)) + 3 for v in op.fields.values()) + 40
+            if current and size + row > MAX_BULK_UPLOAD_BYTES:
+                parts.append(current)
+                current, size = [], 0
+            current.append(op)
+            size += row
+        if current:
+            parts.append(current)
+        return parts
+
+    @staticmethod
+    def _bulk_key_value(op: WriteOp, key: str) -> str:
+        return str(op.id) if key == "Id" else csv_value(op.fields.get(key))
+
+    def _bulk_csv(self, action: Action, ops: Sequence[WriteOp], key: str) -> str:
+        columns: list[str] = []
+        if action in ("update", "delete"):
+            columns.append("Id")
+        if action != "delete":
+            for op in ops:
+                for name in op.fields:
+                    if name not in columns:
+                        columns.append(name)
+        buf = io.StringIO()
+        out = csv.writer(buf, lineterminator="\n")
+        out.writerow(columns)
+        for op in ops:
+            row = []
+            for col in columns:
+                if col == "Id":
+                    row.append(str(op.id))
+                elif col in op.fields:
+                    row.append(csv_value(op.fields[col]))
+                else:
+                    row.append("")  # empty cell: leave the field as it is
+            out.writerow(row)
+        return buf.getvalue()
+
+    def _bulk_job(self, sobject: str, action: Action, ops: Sequence[WriteOp],
+                  ext: str | None, key: str) -> dict[str, RecordResult]:
+        c = self.client
+        job_id = c.bulk_create_job(sobject, BULK_OPERATION[action],
+                                   external_id_field=ext if action == "upsert" else None)
+        try:
+            c.bulk_upload(sobject, job_id, self._bulk_csv(action, ops, key))
+            c.bulk_close(sobject, job_id)
+        except ConnectorError:
+            # Leave no open job behind; its records were not processed.
+            try:
+                c.bulk_abort(sobject, job_id)
+            except ConnectorError:
+                log.warning("could not abort Bulk 2.0 job %s", job_id)
+            raise
+        info = c.bulk_wait(job_id)
+        by_key: dict[str, WriteOp] = {}
+        for op in ops:
+            by_key.setdefault(self._bulk_key_value(op, key).lower(), op)
+        out: dict[str, RecordResult] = {}
+
+        def lookup(row: Mapping[str, str]) -> WriteOp | None:
+            value = row.get(key)
+            if value is None:  # the org may echo the header in another case
+                value = next((v for k, v in row.items() if k.lower() == key.lower()), None)
+            return by_key.get((value or "").lower())
+
+        for row in c.bulk_results(sobject, job_id, "successfulResults"):
+            hit = lookup(row)
+            if hit is not None:
+                out[hit.ref] = RecordResult(hit.ref, row.get("sf__Id") or hit.id, True,
+                                            created=row.get("sf__Created", "").lower() == "true")
+        for row in c.bulk_results(sobject, job_id, "failedResults"):
+            hit = lookup(row)
+            if hit is not None:
+                code, message, fields = _parse_bulk_error(row.get("sf__Error", ""))
+                out[hit.ref] = RecordResult(hit.ref, row.get("sf__Id") or hit.id, False,
+                                            error_code=code or "UNKNOWN", message=message,
+                                            fields=fields)
+        for row in c.bulk_results(sobject, job_id, "unprocessedrecords"):
+            hit = lookup(row)
+            if hit is not None and hit.ref not in out:
+                out[hit.ref] = RecordResult(
+                    hit.ref, hit.id, False, error_code="SERVER_UNAVAILABLE",
+                    message=f"not processed: job {job_id} ended {info.get('state')}")
+        for op in ops:
+            if op.ref not in out:
+                out[op.ref] = RecordResult(
+                    op.ref, op.id, False, error_code="SERVER_UNAVAILABLE",
+                    message=f"missing from the results of Bulk 2.0 job {job_id} "
+                            f"({info.get('state')})")
+        return out
+
+
+__all__ = ["NOT_ATTEMPTED", "RecordResult", "WriteOp", "WriteOutcome", "Writer", "api_value",
+           "csv_value"]
