@@ -150,7 +150,7 @@ class Writer:
         ops: Sequence[WriteOp],
         *,
         external_id_field: str | None = None,
-        bulk_key_field: str | None = None,
+        bulk_key: Sequence[str] | None = None,
     ) -> WriteOutcome:
         """Write ``ops`` and return one result per op, in input order."""
         self._validate(action, ops, external_id_field)
@@ -160,7 +160,7 @@ class Writer:
         order = {op.ref: i for i, op in enumerate(ops)}
         # Group children of one parent together (stable: input order within a parent).
         ordered = sorted(ops, key=lambda op: (op.group is None, op.group or ""))
-        key_field = self._bulk_key(action, external_id_field, bulk_key_field)
+        key_field = self._bulk_key(action, external_id_field, bulk_key)
         use_bulk = len(ops) >= self.bulk_threshold and key_field is not None
         results: dict[str, RecordResult] = {}
         stopped: ConnectorError | None = None
@@ -227,12 +227,18 @@ class Writer:
                 raise ValueError(f"{action} records without id: {missing[:5]}")
 
     @staticmethod
-    def _bulk_key(action: Action, ext: str | None, bulk_key: str | None) -> str | None:
+    def _bulk_key(action: Action, ext: str | None,
+                  bulk_key: Sequence[str] | None) -> tuple[str, ...] | None:
+        """Columns that identify a row in Bulk results (their order is not guaranteed).
+
+        Creates need a caller-given natural key (e.g. CampaignId + LeadId + ContactId);
+        without one they go through collections, whose results are positional.
+        """
         if action == "upsert":
-            return ext
+            return (ext,) if ext else None
         if action in ("update", "delete"):
-            return "Id"
-        return bulk_key
+            return ("Id",)
+        return tuple(bulk_key) if bulk_key else None
 
     @staticmethod
     def _failed_all(ops: Sequence[WriteOp], code: str, message: str) -> dict[str, RecordResult]:
@@ -304,7 +310,8 @@ class Writer:
     # ------------------------------------------------------------ Bulk 2.0
 
     def _bulk(
-        self, sobject: str, action: Action, ops: Sequence[WriteOp], ext: str | None, key: str,
+        self, sobject: str, action: Action, ops: Sequence[WriteOp], ext: str | None,
+        key: tuple[str, ...],
     ) -> tuple[dict[str, RecordResult], ConnectorError | None]:
         out: dict[str, RecordResult] = {}
         for part in self._bulk_parts(ops, key, action):
@@ -322,7 +329,7 @@ class Writer:
         return out, None
 
     @staticmethod
-    def _bulk_parts(ops: Sequence[WriteOp], key: str,
+    def _bulk_parts(ops: Sequence[WriteOp], key: tuple[str, ...],
                     action: Action) -> list[list[WriteOp]]:
         """Split so each job's CSV stays under the upload limit (estimated per row)."""
         parts: list[list[WriteOp]] = []
@@ -340,10 +347,16 @@ class Writer:
         return parts
 
     @staticmethod
-    def _bulk_key_value(op: WriteOp, key: str) -> str:
-        return str(op.id) if key == "Id" else csv_value(op.fields.get(key))
+    def _bulk_key_value(op: WriteOp, key: tuple[str, ...]) -> str:
+        parts = []
+        for name in key:
+            if name == "Id":
+                parts.append(str(op.id))
+            else:  # exactly as the cell was written to the CSV
+                parts.append(csv_value(op.fields[name]) if name in op.fields else "")
+        return "\x1f".join(parts).lower()
 
-    def _bulk_csv(self, action: Action, ops: Sequence[WriteOp], key: str) -> str:
+    def _bulk_csv(self, action: Action, ops: Sequence[WriteOp]) -> str:
         columns: list[str] = []
         if action in ("update", "delete"):
             columns.append("Id")
@@ -368,12 +381,12 @@ class Writer:
         return buf.getvalue()
 
     def _bulk_job(self, sobject: str, action: Action, ops: Sequence[WriteOp],
-                  ext: str | None, key: str) -> dict[str, RecordResult]:
+                  ext: str | None, key: tuple[str, ...]) -> dict[str, RecordResult]:
         c = self.client
         job_id = c.bulk_create_job(sobject, BULK_OPERATION[action],
                                    external_id_field=ext if action == "upsert" else None)
         try:
-            c.bulk_upload(sobject, job_id, self._bulk_csv(action, ops, key))
+            c.bulk_upload(sobject, job_id, self._bulk_csv(action, ops))
             c.bulk_close(sobject, job_id)
         except ConnectorError:
             # Leave no open job behind; its records were not processed.
@@ -385,14 +398,14 @@ class Writer:
         info = c.bulk_wait(job_id)
         by_key: dict[str, WriteOp] = {}
         for op in ops:
-            by_key.setdefault(self._bulk_key_value(op, key).lower(), op)
+            by_key.setdefault(self._bulk_key_value(op, key), op)
         out: dict[str, RecordResult] = {}
+        lowered = [k.lower() for k in key]
 
         def lookup(row: Mapping[str, str]) -> WriteOp | None:
-            value = row.get(key)
-            if value is None:  # the org may echo the header in another case
-                value = next((v for k, v in row.items() if k.lower() == key.lower()), None)
-            return by_key.get((value or "").lower())
+            # the org echoes the columns as sent, possibly in another case
+            cells = {k.lower(): v for k, v in row.items() if k}
+            return by_key.get("\x1f".join(cells.get(k, "") for k in lowered).lower())
 
         for row in c.bulk_results(sobject, job_id, "successfulResults"):
             hit = lookup(row)
