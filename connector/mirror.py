@@ -1,0 +1,229 @@
+"""The connector's mirror of the Salesforce fields it reads.
+
+Matching and diffing need the current values of a few fields on every Lead,
+Contact, Account and connector Campaign. Reading them record by record would
+spend the org's API allocation; instead the first run reads them in full (Bulk
+2.0 when there are many), and later runs read only what changed since the
+watermark (``SystemModstamp`` with an overlap), plus deletions through
+``queryAll``. The watermark moves only after the rows behind it are committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import Any
+
+from connector.mappings import Mappings
+from connector.normalize import parse_timestamp, website_domain
+from connector.salesforce import soql
+from connector.salesforce.client import SalesforceClient
+from connector.salesforce.describe import DescribeCache
+from connector.salesforce.incremental import ChangeReader
+from connector.state.store import MirrorRow, StateStore
+
+BULK_READ_THRESHOLD = 20_000
+BATCH = 2_000
+
+
+def _lower(value: Any) -> str | None:
+    return str(value).strip().lower() or None if value not in (None, "") else None
+
+
+def _stamp(value: Any) -> str | None:
+    """Datetimes as one sortable text form, whichever API (REST or Bulk CSV) sent them."""
+    if value in (None, ""):
+        return None
+    moment = parse_timestamp(str(value))
+    return moment.isoformat(timespec="milliseconds") if moment else None
+
+
+@dataclass(frozen=True)
+class MirrorSpec:
+    sobject: str
+    fields: tuple[str, ...]
+    where: str | None
+    to_row: Callable[[dict[str, Any]], MirrorRow]
+
+
+def mirror_specs(mappings: Mappings) -> list[MirrorSpec]:
+    f = mappings.fields
+
+    def mapped(sobject: str) -> list[str]:
+        return [d.api_name for d in f.obj(sobject).fields.values()]
+
+    lead_key = f.obj("Lead").field("map_id").api_name
+    contact_key = f.obj("Contact").field("map_id").api_name
+    program_key = f.obj("Campaign").field("program_id").api_name
+    managed = f"Campaign.{program_key} != null"
+
+    def lead(r: dict[str, Any]) -> MirrorRow:
+        return MirrorRow("Lead", r["Id"], r, email=_lower(r.get("Email")),
+                         map_key=_lower(r.get(lead_key)), parent_id=r.get("ConvertedContactId"),
+                         created_date=_stamp(r.get("CreatedDate")),
+                         modstamp=_stamp(r.get("SystemModstamp")))
+
+    def contact(r: dict[str, Any]) -> MirrorRow:
+        return MirrorRow("Contact", r["Id"], r, email=_lower(r.get("Email")),
+                         map_key=_lower(r.get(contact_key)), parent_id=r.get("AccountId"),
+                         created_date=_stamp(r.get("CreatedDate")),
+                         modstamp=_stamp(r.get("SystemModstamp")))
+
+    def account(r: dict[str, Any]) -> MirrorRow:
+        return MirrorRow("Account", r["Id"], r, map_key=website_domain(r.get("Website")),
+                         created_date=_stamp(r.get("CreatedDate")),
+                         modstamp=_stamp(r.get("SystemModstamp")))
+
+    def campaign(r: dict[str, Any]) -> MirrorRow:
+        return MirrorRow("Campaign", r["Id"], r, map_key=_lower(r.get(program_key)),
+                         created_date=_stamp(r.get("CreatedDate")),
+                         modstamp=_stamp(r.get("SystemModstamp")))
+
+    def status(r: dict[str, Any]) -> MirrorRow:
+        return MirrorRow("CampaignMemberStatus", r["Id"], r, map_key=_lower(r.get("Label")),
+                         parent_id=r.get("CampaignId"), modstamp=_stamp(r.get("SystemModstamp")))
+
+    def member(r: dict[str, Any]) -> MirrorRow:
+        return MirrorRow("CampaignMember", r["Id"], r, parent_id=r.get("CampaignId"),
+                         lead_id=r.get("LeadId") or None, contact_id=r.get("ContactId") or None,
+                         created_date=_stamp(r.get("CreatedDate")),
+                         modstamp=_stamp(r.get("SystemModstamp")))
+
+    def uniq(*names: Iterable[str]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(n for group in names for n in group))
+
+    return [
+        MirrorSpec("Account", uniq(["Name", "Website", "CreatedDate"], mapped("Account")),
+                   None, account),
+        MirrorSpec("Campaign", uniq(["Name", "CreatedDate"], mapped("Campaign")), None, campaign),
+        MirrorSpec("CampaignMemberStatus",
+                   ("CampaignId", "Label", "HasResponded", "IsDefault", "SortOrder"),
+                   managed, status),
+        MirrorSpec("Contact", uniq(["Email", "CreatedDate", "AccountId"], mapped("Contact")),
+                   None, contact),
+        MirrorSpec("Lead", uniq(["Email", "CreatedDate", "IsConverted", "ConvertedContactId",
+                                 "Status"], mapped("Lead")), None, lead),
+        MirrorSpec("CampaignMember",
+                   uniq(["CampaignId", "LeadId", "ContactId", "Status", "HasResponded",
+                         "CreatedDate"], mapped("CampaignMember")), managed, member),
+    ]
+
+
+def coerce_csv(row: Mapping[str, str], types: Mapping[str, str]) -> dict[str, Any]:
+    """Bulk CSV cells (all text) -> the values the REST API would have returned."""
+    out: dict[str, Any] = {}
+    for name, text in row.items():
+        kind = types.get(name.lower(), "string")
+        if text == "":
+            out[name] = None
+        elif kind == "boolean":
+            out[name] = text.lower() == "true"
+        elif kind == "int":
+            out[name] = int(float(text))
+        elif kind in ("double", "currency", "percent"):
+            out[name] = float(text)
+        else:
+            out[name] = text
+    return out
+
+
+@dataclass
+class MirrorRefresh:
+    changed: dict[str, set[str]] = field(default_factory=dict)
+    deleted: dict[str, set[str]] = field(default_factory=dict)
+    # Lead ids whose Status moved into a recycle status, with when (LastModifiedDate)
+    previous_status: dict[str, Any] = field(default_factory=dict)
+    full: set[str] = field(default_factory=set)
+    bulk: set[str] = field(default_factory=set)
+
+
+def refresh_mirror(
+    client: SalesforceClient,
+    describe: DescribeCache,
+    store: StateStore,
+    mappings: Mappings,
+    run_id: int,
+    *,
+    full: bool = False,
+    on_progress: Callable[[str, int], None] | None = None,
+) -> MirrorRefresh:
+    """Bring the mirror up to date with the org; returns what changed."""
+    result = MirrorRefresh()
+    for spec in mirror_specs(mappings):
+        result.changed[spec.sobject] = set()
+        result.deleted[spec.sobject] = set()
+        since_text = None if full else store.watermark("salesforce", spec.sobject)
+        since = parse_timestamp(since_text) if since_text else None
+        reader = ChangeReader(client, spec.sobject, spec.fields, since,
+                              extra_where=spec.where)
+        conditions = []
+        if since is not None:
+            conditions.append(f"SystemModstamp >= {soql.literal(since - reader.lookback)}")
+        if spec.where:
+            conditions.append(f"({spec.where})")
+        count = client.count(f"SELECT COUNT() FROM {soql.ident(spec.sobject)}"
+                             + (" WHERE " + " AND ".join(conditions) if conditions else ""))
+        bulk = count > BULK_READ_THRESHOLD
+        reader.bulk = bulk
+        if bulk:
+            result.bulk.add(spec.sobject)
+        types: dict[str, str] = {}
+        if bulk:
+            info = describe.fields(spec.sobject) or {}
+            types = {name: fi.type for name, fi in info.items()}
+        seen: set[str] = set()
+        batch: list[MirrorRow] = []
+        with store.transaction():
+            old_status: dict[str, Any] = {}
+            for raw in reader:
+                record = coerce_csv(raw, types) if bulk else dict(raw)  # type: ignore[arg-type]
+                row = spec.to_row(record)
+                seen.add(row.id)
+                result.changed[spec.sobject].add(row.id)
+                batch.append(row)
+                if len(batch) >= BATCH:
+                    _flush(store, spec.sobject, batch, old_status)
+                    batch = []
+                    if on_progress:
+                        on_progress(spec.sobject, len(seen))
+            _flush(store, spec.sobject, batch, old_status)
+            if spec.sobject == "Lead":
+                result.previous_status = old_status
+            if since is None:
+                result.full.add(spec.sobject)
+                gone = [r.id for r in store.mirror_all(spec.sobject) if r.id not in seen]
+                _mark_deleted(store, spec.sobject, gone)
+                result.deleted[spec.sobject].update(gone)
+            else:
+                where = f"IsDeleted = true AND SystemModstamp >= " \
+                        f"{soql.literal(since - reader.lookback)}"
+                deleted = [str(r["Id"]) for r in client.query(
+                    soql.select(spec.sobject, ["Id"], where=where), include_deleted=True)]
+                _mark_deleted(store, spec.sobject, deleted)
+                result.deleted[spec.sobject].update(deleted)
+            if reader.watermark is not None:
+                store.set_watermark(run_id, "salesforce", spec.sobject,
+                                    reader.watermark.astimezone(UTC).isoformat())
+        if on_progress:
+            on_progress(spec.sobject, len(seen))
+    return result
+
+
+def _flush(store: StateStore, sobject: str, rows: list[MirrorRow],
+           old_status: dict[str, Any]) -> None:
+    if not rows:
+        return
+    if sobject == "Lead":
+        before = store.mirror_get("Lead", [r.id for r in rows])
+        for r in rows:
+            prior = before.get(r.id)
+            old_status[r.id] = prior.fields.get("Status") if prior else None
+    store.mirror_upsert(rows)
+
+
+def _mark_deleted(store: StateStore, sobject: str, ids: list[str]) -> None:
+    if not ids:
+        return
+    store.db.executemany("UPDATE sf_records SET is_deleted = 1 WHERE sobject = ? AND id = ?",
+                         [(sobject, i) for i in ids])

@@ -1,0 +1,144 @@
+"""The plan: a value saying exactly what a run will write, and why.
+
+A run computes the desired Salesforce state, compares it with the current
+state field by field through the write policies, and produces ordered steps of
+creates and updates carrying only the changed fields. ``--dry-run`` prints the
+plan; a real run hands its steps to the writer. A planned write can depend on a
+record the plan itself creates (a new Campaign's id for a member, a new Lead's
+id for its membership): ``depends`` names the field and the ref that fills it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from connector.mappings import FieldDecl, ObjectDecl
+from connector.policies import canonical, decide
+from connector.state.store import Finding, Link
+
+Action = Literal["create", "update", "upsert"]
+
+
+@dataclass
+class PlannedWrite:
+    ref: str
+    sobject: str
+    record_id: str | None
+    fields: dict[str, Any]
+    before: dict[str, Any] = field(default_factory=dict)
+    depends: dict[str, str] = field(default_factory=dict)
+    map_ids: tuple[str, ...] = ()
+    group: str | None = None
+    drift: tuple[str, ...] = ()
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_create(self) -> bool:
+        return self.record_id is None
+
+
+@dataclass
+class PlanStep:
+    name: str
+    sobject: str
+    action: Action
+    writes: list[PlannedWrite] = field(default_factory=list)
+    external_id_field: str | None = None
+    bulk_key: tuple[str, ...] | None = None
+
+
+@dataclass
+class Plan:
+    steps: list[PlanStep] = field(default_factory=list)
+    unchanged: Counter[str] = field(default_factory=Counter)
+    findings: list[Finding] = field(default_factory=list)
+    links: dict[str, Link] = field(default_factory=dict)
+    skipped: Counter[str] = field(default_factory=Counter)
+    people_in_scope: int = 0
+
+    def step(self, name: str, sobject: str, action: Action, *,
+             external_id_field: str | None = None,
+             bulk_key: tuple[str, ...] | None = None) -> PlanStep:
+        for existing in self.steps:
+            if existing.name == name:
+                return existing
+        created = PlanStep(name, sobject, action, external_id_field=external_id_field,
+                           bulk_key=bulk_key)
+        self.steps.append(created)
+        return created
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for step in self.steps:
+            row = out.setdefault(step.sobject, {"create": 0, "update": 0, "unchanged": 0})
+            for write in step.writes:
+                row["create" if write.is_create else "update"] += 1
+        for sobject, n in self.unchanged.items():
+            out.setdefault(sobject, {"create": 0, "update": 0, "unchanged": 0})["unchanged"] += n
+        return out
+
+    @property
+    def drift(self) -> Counter[str]:
+        counter: Counter[str] = Counter()
+        for step in self.steps:
+            for write in step.writes:
+                for name in write.drift:
+                    counter[f"{step.sobject}.{name}"] += 1
+        return counter
+
+    @property
+    def total_writes(self) -> int:
+        return sum(len(s.writes) for s in self.steps)
+
+
+@dataclass
+class FieldDiff:
+    fields: dict[str, Any] = field(default_factory=dict)
+    before: dict[str, Any] = field(default_factory=dict)
+    drift: list[str] = field(default_factory=list)
+    conflicts: list[tuple[str, Any, Any]] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)
+
+
+def diff_record(
+    decls: ObjectDecl,
+    desired: Mapping[str, Any],
+    current: Mapping[str, Any] | None,
+    written: Mapping[str, Any],
+    *,
+    new_cycle: bool = False,
+    skip: frozenset[str] = frozenset(),
+) -> FieldDiff:
+    """Per-field decisions for one record: ``desired`` is keyed by field key.
+
+    ``current`` holds Salesforce's values by API name (None for a new record,
+    where every non-blank desired value is written). ``written`` holds what the
+    connector last wrote, by API name.
+    """
+    out = FieldDiff()
+    for key, value in desired.items():
+        decl: FieldDecl = decls.fields[key]
+        name = decl.api_name
+        want = canonical(decl, value)
+        if current is None:
+            if want is not None:
+                out.fields[name] = want
+                out.reasons[name] = "new record"
+            continue
+        if key in skip:
+            continue
+        have = canonical(decl, current.get(name))
+        decision = decide(decl, current=have, desired=want, last_written=written.get(name),
+                          has_written=name in written, new_cycle=new_cycle)
+        if decision.conflict:
+            out.conflicts.append((name, have, want))
+        if decision.write:
+            out.fields[name] = decision.value
+            out.before[name] = have
+            out.reasons[name] = decision.reason
+            if decision.drift:
+                out.drift.append(name)
+    return out

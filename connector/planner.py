@@ -1,0 +1,524 @@
+"""Building the plan from the ledger, the mirror and the engines.
+
+Campaigns first (parents before children), then their member statuses, then
+people: match every person in scope, merge the people who share one
+Salesforce record, compute their source fields, diff through the write
+policies; people nobody matches get one new Lead per email; finally the
+Campaign Members. Reads only the local state: the mirror is refreshed before.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any
+
+from connector.campaigns import (
+    campaign_fields,
+    furthest,
+    member_states,
+    program_levels,
+    status_specs,
+)
+from connector.identity import (
+    MemoryIndex,
+    group_new_leads,
+    match_account,
+    match_person,
+    primary_person,
+)
+from connector.mappings import Mappings, ObjectDecl
+from connector.models import Person, Program, Touch
+from connector.plan import Plan, PlannedWrite, diff_record
+from connector.policies import canonical
+from connector.sfid import to18
+from connector.source_fields import SourceFields, compute_source_fields
+from connector.state.store import Finding, Link, MirrorRow, StateStore
+
+CHUNK = 2_000
+MQL_STAGES = frozenset({"mql", "marketingqualifiedlead", "marketing qualified lead", "sal",
+                        "sql", "salesqualifiedlead", "sales qualified lead", "opportunity",
+                        "customer"})
+PERSON_KEYS = ("email", "first_name", "last_name", "company", "title", "industry",
+               "employees", "annual_revenue", "country")
+
+
+@dataclass
+class Target:
+    """One Salesforce person record and every MAP person behind it."""
+
+    key: str                      # sf id, or "new:<primary map id>"
+    sobject: str                  # Lead | Contact
+    sf_id: str | None
+    map_ids: list[str]
+    ref: str = ""
+    converted_from: set[str] = field(default_factory=set)
+
+
+class Planner:
+    def __init__(self, store: StateStore, mappings: Mappings, *, as_of: datetime,
+                 tz: tzinfo) -> None:
+        self.store = store
+        self.mappings = mappings
+        self.as_of = as_of
+        self.tz = tz
+        self.f = mappings.fields
+        self.programs: dict[str, Program] = store.programs()
+        # program id -> ("id", campaign id) | ("ref", plan ref)
+        self.campaigns: dict[str, tuple[str, str]] = {}
+        self.cycle_events: list[tuple[str, datetime, str]] = []
+
+    # ---------------------------------------------------------- campaigns
+
+    def plan_campaigns(self, plan: Plan) -> None:
+        decls = self.f.obj("Campaign")
+        key_field = decls.field("program_id").api_name
+        existing = {r.map_key: r for r in self.store.mirror_all("Campaign") if r.map_key}
+        for level_no, level in enumerate(program_levels(self.programs)):
+            for pid in level:
+                program = self.programs[pid]
+                desired = campaign_fields(program, self.mappings, self.as_of)
+                if program.channel is None:
+                    plan.findings.append(Finding(
+                        "unmapped_program", "Campaign", None, None, "Channel__c", None,
+                        program.channel_raw,
+                        f"program {pid} ({program.name}) has channel "
+                        f"{program.channel_raw!r}, which is not in the channel taxonomy"))
+                current = existing.get(pid.lower())
+                parent = self._campaign_value(program.parent_id) if program.parent_id else None
+                depends: dict[str, str] = {}
+                parent_decl = decls.field("parent")
+                if parent and parent[0] == "ref":
+                    depends[parent_decl.api_name] = parent[1]
+                elif parent:
+                    desired["parent"] = parent[1]
+                ref = f"Campaign:{pid}"
+                if current is None:
+                    diff = diff_record(decls, desired, None, {})
+                    diff.fields[key_field] = pid
+                    step = plan.step(f"campaigns (level {level_no})", "Campaign", "upsert",
+                                     external_id_field=key_field)
+                    step.writes.append(PlannedWrite(ref, "Campaign", None, diff.fields,
+                                                    depends=depends, reasons=diff.reasons))
+                    self.campaigns[pid] = ("ref", ref)
+                    continue
+                self.campaigns[pid] = ("id", current.id)
+                written = self.store.written("Campaign", [current.id]).get(current.id, {})
+                diff = diff_record(decls, {k: v for k, v in desired.items()
+                                           if k != "program_id"}, current.fields, written)
+                if diff.fields or depends:
+                    plan.step("campaign updates", "Campaign", "update").writes.append(
+                        PlannedWrite(ref, "Campaign", current.id, diff.fields,
+                                     before=diff.before, depends=depends,
+                                     drift=tuple(diff.drift), reasons=diff.reasons))
+                else:
+                    plan.unchanged["Campaign"] += 1
+        for pid, count in self.store.unknown_program_ids().items():
+            plan.findings.append(Finding(
+                "unmapped_program", "Campaign", None, None, None, None, pid,
+                f"{count} touch(es) name program {pid}, which the MAP export does not list; "
+                f"they count for sources and scores but have no campaign"))
+
+    def _campaign_value(self, program_id: str | None) -> tuple[str, str] | None:
+        if not program_id:
+            return None
+        return self.campaigns.get(program_id)
+
+    # ----------------------------------------------------------- statuses
+
+    def plan_statuses(self, plan: Plan, campaign_ids: Mapping[str, str],
+                      current: Mapping[str, list[MirrorRow]], *,
+                      new_campaign_refs: Iterable[str] = ()) -> None:
+        """Every connector campaign gets the ladder of touches.yaml.
+
+        ``campaign_ids`` maps program id -> campaign id; ``current`` campaign id ->
+        its status rows. Campaigns only planned (dry run) are shown as creates.
+        """
+        specs = status_specs(self.mappings)
+        for pid, campaign_id in sorted(campaign_ids.items()):
+            rows = {r.map_key: r for r in current.get(campaign_id, [])}
+            self._plan_campaign_statuses(plan, pid, campaign_id, None, specs, rows)
+        for ref in new_campaign_refs:
+            pid = ref.split(":", 1)[1]
+            self._plan_campaign_statuses(plan, pid, None, ref, specs, {})
+
+    def _plan_campaign_statuses(self, plan: Plan, pid: str, campaign_id: str | None,
+                                campaign_ref: str | None, specs: list[Any],
+                                rows: Mapping[str | None, MirrorRow]) -> None:
+        for spec in specs:
+            desired = {"HasResponded": spec.responded, "IsDefault": spec.default,
+                       "SortOrder": spec.sort_order}
+            ref = f"CampaignMemberStatus:{pid}:{spec.label}"
+            row = rows.get(spec.label.lower())
+            if row is None:
+                fields = {"Label": spec.label, **desired}
+                depends = {}
+                if campaign_id:
+                    fields["CampaignId"] = campaign_id
+                elif campaign_ref:
+                    depends["CampaignId"] = campaign_ref
+                plan.step("member statuses", "CampaignMemberStatus", "create").writes.append(
+                    PlannedWrite(ref, "CampaignMemberStatus", None, fields, depends=depends,
+                                 group=campaign_id))
+                continue
+            changed = {k: v for k, v in desired.items() if row.fields.get(k) != v}
+            # Salesforce keeps one default per campaign by itself; un-setting the
+            # old default is never needed, and clearing it first would fail.
+            if changed.get("IsDefault") is False:
+                changed.pop("IsDefault")
+            if changed:
+                plan.step("member status updates", "CampaignMemberStatus", "update") \
+                    .writes.append(PlannedWrite(ref, "CampaignMemberStatus", row.id, changed,
+                                                before={k: row.fields.get(k) for k in changed},
+                                                group=row.parent_id))
+            else:
+                plan.unchanged["CampaignMemberStatus"] += 1
+
+    # -------------------------------------------------------------- people
+
+    def plan_people(self, plan: Plan, scope: set[str],
+                    previous_status: Mapping[str, Any]) -> None:
+        targets: dict[str, Target] = {}
+        unmatched: dict[str, Person] = {}
+        people_cache: dict[str, Person] = {}
+        index_rows: list[MirrorRow] = []
+        scope_list = sorted(scope)
+        plan.people_in_scope = len(scope_list)
+        links_before = self.store.links(scope_list)
+        for start in range(0, len(scope_list), CHUNK):
+            chunk = scope_list[start:start + CHUNK]
+            people = self.store.people(chunk)
+            people_cache.update(people)
+            index = self._index_for(people.values(), links_before)
+            index_rows.extend(index.rows)
+            for map_id in chunk:
+                person = people.get(map_id)
+                if person is None:
+                    continue
+                match = match_person(person, index, links_before.get(map_id))
+                if match is None:
+                    unmatched[map_id] = person
+                    continue
+                target = targets.setdefault(
+                    match.sf_id, Target(match.sf_id, match.sobject, match.sf_id, []))
+                target.map_ids.append(map_id)
+                if "converted_from" in match.detail:
+                    target.converted_from.add(str(match.detail["converted_from"]))
+                record = index.get(match.sobject, match.sf_id)
+                account_id, account_rule, account_candidates = match_account(
+                    person, record, index, self.mappings.sync.free_mail_domains)
+                detail = dict(match.detail, candidates=list(match.candidates),
+                              account_rule=account_rule)
+                plan.links[map_id] = Link(map_id, match.sobject, match.sf_id, match.rule, detail,
+                                          account_id)
+                if match.duplicate:
+                    plan.findings.append(Finding(
+                        "duplicate", match.sobject, match.sf_id, map_id, "Email", None, None,
+                        f"{len(match.candidates)} {match.sobject}s match {person.email or map_id}"
+                        f" ({match.rule}): {', '.join(match.candidates)}; kept the oldest"))
+                if len(account_candidates) > 1:
+                    plan.findings.append(Finding(
+                        "duplicate", "Account", account_id, map_id, "Website", None,
+                        person.email_domain,
+                        f"{len(account_candidates)} accounts have domain {person.email_domain}: "
+                        f"{', '.join(account_candidates)}; kept the oldest"))
+        # People outside the scope who share a record with someone inside it
+        # contribute their touches too.
+        in_scope = set(scope_list)
+        for sf_id, others in self._linked_elsewhere(targets, in_scope).items():
+            targets[sf_id].map_ids.extend(sorted(others))
+            people_cache.update(self.store.people(others))
+        self._plan_new_leads(plan, unmatched, targets)
+        index = _Index(index_rows)
+        target_list = sorted(targets.values(), key=lambda t: t.key)
+        for start in range(0, len(target_list), CHUNK):
+            batch = target_list[start:start + CHUNK]
+            map_ids = [m for t in batch for m in t.map_ids]
+            touches = self.store.touches_of(map_ids)
+            events = self.store.cycle_events(map_ids)
+            index.load_members(self.store, batch)
+            for target in batch:
+                self._plan_target(plan, target, people_cache, touches, events, index,
+                                  previous_status)
+
+    def _index_for(self, people: Iterable[Person], links: Mapping[str, Link]) -> _Index:
+        people = list(people)
+        rows: list[MirrorRow] = []
+        ids: set[str] = set()
+        for p in people:
+            ids.update(x for x in (p.sfdc_contact_id, p.sfdc_lead_id) if x)
+            if p.map_id in links:
+                ids.add(links[p.map_id].sf_id)
+        norm_ids = []
+        for i in ids:
+            try:
+                norm_ids.append(to18(i))
+            except ValueError:
+                continue
+        map_keys = [p.map_id.lower() for p in people]
+        emails = [p.email for p in people if p.email and p.email_valid]
+        for sobject in ("Lead", "Contact"):
+            rows.extend(self.store.mirror_get(sobject, norm_ids).values())
+            rows.extend(self.store.mirror_by(sobject, "map_key", map_keys))
+            rows.extend(self.store.mirror_by(sobject, "email", emails))
+        converted = [r.parent_id for r in rows if r.sobject == "Lead" and r.parent_id]
+        rows.extend(self.store.mirror_get("Contact", converted).values())
+        domains = {p.email_domain for p in people if p.email_domain and p.email_valid}
+        rows.extend(self.store.mirror_by("Account", "map_key", sorted(domains)))
+        return _Index(rows)
+
+    def _linked_elsewhere(self, targets: Mapping[str, Target],
+                          in_scope: set[str]) -> dict[str, set[str]]:
+        if not targets:
+            return {}
+        out: dict[str, set[str]] = defaultdict(set)
+        for link in self.store.links().values():
+            if link.sf_id in targets and link.map_id not in in_scope:
+                out[link.sf_id].add(link.map_id)
+        return out
+
+    def _plan_new_leads(self, plan: Plan, unmatched: Mapping[str, Person],
+                        targets: dict[str, Target]) -> None:
+        policy = self.mappings.sync.create_leads
+        for person in unmatched.values():
+            if not (person.email and person.email_valid):
+                why = f"email {person.email!r} is invalid ({person.email_problem})" \
+                    if person.email else "no email"
+                plan.findings.append(Finding(
+                    "missing_in_salesforce", "Lead", None, person.map_id, "Email", None,
+                    person.email, f"no Lead or Contact matches and none can be created: {why}"))
+                plan.skipped["invalid_email"] += 1
+        groups = group_new_leads({k: v for k, v in unmatched.items()
+                                  if v.email and v.email_valid})
+        for primary, members in groups.items():
+            people = [unmatched[m] for m in members]
+            if policy == "never" or (policy == "mql" and not any(
+                    (p.map_lifecycle_stage or "").lower() in MQL_STAGES for p in people)):
+                plan.skipped[f"create_leads={policy}"] += len(members)
+                plan.findings.append(Finding(
+                    "missing_in_salesforce", "Lead", None, primary, None, None, None,
+                    f"no Lead or Contact matches {people[0].email}; create_leads is {policy}"))
+                continue
+            key = f"new:{primary}"
+            targets[key] = Target(key, "Lead", None, list(members), ref=f"Lead:{primary}")
+            if len(members) > 1:
+                plan.findings.append(Finding(
+                    "duplicate", "Lead", None, primary, "Email", None, people[0].email,
+                    f"MAP people {', '.join(members)} share {people[0].email}; one Lead is "
+                    f"created for them, carrying {primary}"))
+
+    # ----------------------------------------------------- one target
+
+    def _plan_target(self, plan: Plan, target: Target, people_cache: Mapping[str, Person],
+                     touches: Mapping[str, list[Touch]],
+                     events: Mapping[str, list[tuple[datetime, str]]], index: _Index,
+                     previous_status: Mapping[str, Any]) -> None:
+        people = [people_cache[m] for m in target.map_ids if m in people_cache]
+        if not people:
+            return
+        primary = primary_person(people)
+        all_touches = sorted({t.touch_id: t for m in target.map_ids
+                              for t in touches.get(m, [])}.values(), key=lambda t: t.order_key)
+        close_events = sorted({e for m in target.map_ids for e in events.get(m, [])})
+        record = index.get(target.sobject, target.sf_id) if target.sf_id else None
+        if record is not None and target.sobject == "Lead":
+            event = self._recycle_event(record, previous_status)
+            if event is not None:
+                close_events = sorted({*close_events, event})
+                self.cycle_events.extend((m, event[0], event[1]) for m in target.map_ids)
+        sources = compute_source_fields(people, all_touches, self.programs, close_events,
+                                        self.mappings.channels)
+        decls = self.f.obj(target.sobject)
+        desired, depends = self._desired_person(target.sobject, primary, sources)
+        if record is None:
+            for m in target.map_ids:
+                plan.links[m] = Link(m, "Lead", "", "created",
+                                     {"created_for": primary.map_id, "group": target.map_ids})
+            diff = diff_record(decls, desired, None, {})
+            for name, value in self.mappings.sync.new_lead_defaults.items():
+                diff.fields.setdefault(name, value)
+            step = plan.step("new leads", "Lead", "upsert",
+                             external_id_field=decls.field("map_id").api_name)
+            step.writes.append(PlannedWrite(target.ref, "Lead", None, diff.fields,
+                                            depends=depends, map_ids=tuple(target.map_ids),
+                                            reasons=diff.reasons))
+            person_ref: tuple[str, str] = ("ref", target.ref)
+        else:
+            written = self.store.written(target.sobject, [record.id]).get(record.id, {})
+            new_cycle = self._new_cycle(decls, record, sources)
+            skip = self._original_source_skip(decls, desired, record)
+            diff = diff_record(decls, desired, record.fields, written, new_cycle=new_cycle,
+                               skip=skip)
+            for name, have, want in diff.conflicts:
+                plan.findings.append(Finding(
+                    "original_source_conflict", target.sobject, record.id, primary.map_id,
+                    name, _text(have), _text(want),
+                    "write-once: Salesforce keeps its value; the MAP's history says otherwise"))
+            # depends only name campaigns created in this run: always a change
+            if diff.fields or depends:
+                plan.step(f"{target.sobject.lower()} updates", target.sobject, "update") \
+                    .writes.append(PlannedWrite(
+                        f"{target.sobject}:{record.id}", target.sobject, record.id,
+                        diff.fields, before=diff.before, depends=depends,
+                        map_ids=tuple(target.map_ids), group=record.parent_id
+                        if target.sobject == "Contact" else None,
+                        drift=tuple(diff.drift), reasons=diff.reasons))
+            else:
+                plan.unchanged[target.sobject] += 1
+            person_ref = ("id", record.id)
+        self._plan_members(plan, target, person_ref, all_touches, index)
+
+    @staticmethod
+    def _new_cycle(decls: ObjectDecl, record: MirrorRow, sources: SourceFields) -> bool:
+        """Salesforce shows an earlier cycle than the ledger: stage dates restart."""
+        cycle_decl = decls.fields.get("funnel_cycle")
+        if cycle_decl is None or sources.cycle is None:
+            return False
+        have = canonical(cycle_decl, record.fields.get(cycle_decl.api_name))
+        return have is not None and have != canonical(cycle_decl, sources.cycle)
+
+    def _recycle_event(self, lead: MirrorRow,
+                       previous_status: Mapping[str, Any]) -> tuple[datetime, str] | None:
+        status = lead.fields.get("Status")
+        recycle = set(self.mappings.sync.recycle_statuses)
+        if status not in recycle or lead.id not in previous_status:
+            return None
+        if previous_status[lead.id] in recycle:
+            return None  # already recycled when last seen: not a new close
+        stamp = lead.modstamp
+        at = datetime.fromisoformat(stamp) if stamp else self.as_of
+        return min(at, self.as_of), f"lead status {status}"
+
+    def _original_source_skip(self, decls: Any, desired: Mapping[str, Any],
+                              record: MirrorRow) -> frozenset[str]:
+        """The original-source trio is one fact: keep detail and date with the channel."""
+        channel = decls.fields.get("original_source")
+        if channel is None:
+            return frozenset()
+        have = canonical(channel, record.fields.get(channel.api_name))
+        want = canonical(channel, desired.get("original_source"))
+        if have is not None and have != want:
+            return frozenset({"original_source_detail", "original_source_date"})
+        return frozenset()
+
+    def _desired_person(self, sobject: str, person: Person,
+                        sources: SourceFields) -> tuple[dict[str, Any], dict[str, str]]:
+        decls = self.f.obj(sobject).fields
+        values: dict[str, Any] = {
+            "map_id": person.map_id,
+            "email": person.email if person.email_valid else None,
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "company": person.company,
+            "title": person.title,
+            "industry": person.industry,
+            "employees": person.employees,
+            "annual_revenue": person.annual_revenue,
+            "country": person.country,
+            "original_source": sources.original_source,
+            "original_source_detail": sources.original_source_detail,
+            "original_source_date": sources.original_source_date,
+            "first_touch_channel": sources.first_touch.channel if sources.first_touch else None,
+            "first_touch_date": sources.first_touch.occurred_at if sources.first_touch else None,
+            "last_touch_date": sources.last_touch.occurred_at if sources.last_touch else None,
+            "funnel_cycle": sources.cycle,
+        }
+        depends: dict[str, str] = {}
+        for key, touch in (("first_touch_campaign", sources.first_touch),
+                           ("last_touch_campaign", sources.last_touch)):
+            campaign = self._campaign_value(touch.program_id) if touch else None
+            if campaign and campaign[0] == "ref" and key in decls:
+                depends[decls[key].api_name] = campaign[1]
+            else:
+                values[key] = campaign[1] if campaign else None
+        return {k: v for k, v in values.items() if k in decls}, depends
+
+    # ------------------------------------------------------------ members
+
+    def _plan_members(self, plan: Plan, target: Target, person: tuple[str, str],
+                      touches: list[Touch], index: _Index) -> None:
+        decls = self.f.obj("CampaignMember")
+        status_name = decls.field("status").api_name
+        first_decl = decls.fields.get("first_responded_on")
+        states = member_states(touches, self.mappings, self.tz)
+        person_field = "LeadId" if target.sobject == "Lead" else "ContactId"
+        for pid, state in sorted(states.items()):
+            campaign = self._campaign_value(pid)
+            if campaign is None:
+                continue
+            ref = f"CampaignMember:{pid}:{target.key}"
+            existing = None
+            if campaign[0] == "id" and person[0] == "id":
+                existing = index.member(campaign[1], person[1], target.converted_from)
+            if existing is None:
+                fields: dict[str, Any] = {status_name: state.status}
+                depends: dict[str, str] = {}
+                for name, value in (("CampaignId", campaign), (person_field, person)):
+                    if value[0] == "ref":
+                        depends[name] = value[1]
+                    else:
+                        fields[name] = value[1]
+                if first_decl is not None and state.first_response_on:
+                    fields[first_decl.api_name] = state.first_response_on.isoformat()
+                plan.step("campaign members", "CampaignMember", "create",
+                          bulk_key=("CampaignId", "LeadId", "ContactId")).writes.append(
+                    PlannedWrite(ref, "CampaignMember", None, fields, depends=depends,
+                                 map_ids=tuple(target.map_ids),
+                                 group=campaign[1] if campaign[0] == "id" else None))
+                continue
+            changed: dict[str, Any] = {}
+            before: dict[str, Any] = {}
+            current_status = existing.fields.get(status_name)
+            best = furthest(current_status, state.status, self.mappings)
+            if best != current_status:
+                changed[status_name], before[status_name] = best, current_status
+            if first_decl is not None and state.first_response_on:
+                have = canonical(first_decl, existing.fields.get(first_decl.api_name))
+                if have is None:
+                    changed[first_decl.api_name] = state.first_response_on.isoformat()
+                    before[first_decl.api_name] = None
+            if changed:
+                plan.step("campaign member updates", "CampaignMember", "update").writes.append(
+                    PlannedWrite(ref, "CampaignMember", existing.id, changed, before=before,
+                                 map_ids=tuple(target.map_ids), group=existing.parent_id))
+            else:
+                plan.unchanged["CampaignMember"] += 1
+
+
+class _Index(MemoryIndex):
+    """Candidates for matching, plus the Campaign Members of one batch of targets."""
+
+    def __init__(self, rows: Iterable[MirrorRow]) -> None:
+        self.rows = list(rows)
+        super().__init__(self.rows)
+        self._members: dict[tuple[str, str], MirrorRow] = {}
+
+    def load_members(self, store: StateStore, targets: Iterable[Target]) -> None:
+        """One lookup per batch: members by contact id, or by (former) lead id."""
+        self._members = {}
+        person_ids: set[str] = set()
+        for target in targets:
+            if target.sf_id:
+                person_ids.add(target.sf_id)
+            person_ids.update(target.converted_from)
+        ids = sorted(person_ids)
+        for row in store.mirror_by("CampaignMember", "contact_id", ids):
+            if row.parent_id and row.contact_id:
+                self._members[(row.parent_id, row.contact_id)] = row
+        for row in store.mirror_by("CampaignMember", "lead_id", ids):
+            if row.parent_id and row.lead_id:
+                self._members.setdefault((row.parent_id, row.lead_id), row)
+
+    def member(self, campaign_id: str, person_id: str,
+               converted_from: set[str]) -> MirrorRow | None:
+        for candidate in (person_id, *sorted(converted_from)):
+            row = self._members.get((campaign_id, candidate))
+            if row is not None:
+                return row
+        return None
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

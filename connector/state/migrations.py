@@ -1,0 +1,151 @@
+"""Schema migrations of the state database, applied in order, tracked by
+``PRAGMA user_version``. Never edit a released migration: append a new one."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: the ledger, links, Salesforce mirror, written values, runs, dead letters
+    """
+    CREATE TABLE people (
+        map_id TEXT PRIMARY KEY,
+        email TEXT,
+        email_valid INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        first_run INTEGER NOT NULL,
+        seen_run INTEGER NOT NULL,
+        changed_run INTEGER NOT NULL
+    );
+    CREATE INDEX ix_people_email ON people(email);
+    CREATE INDEX ix_people_changed ON people(changed_run);
+
+    CREATE TABLE programs (
+        program_id TEXT PRIMARY KEY,
+        data TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        seen_run INTEGER NOT NULL,
+        changed_run INTEGER NOT NULL
+    );
+
+    CREATE TABLE touches (
+        touch_id TEXT PRIMARY KEY,
+        map_id TEXT NOT NULL,
+        program_id TEXT,
+        touch_type TEXT NOT NULL,
+        occurred_at TEXT NOT NULL,
+        is_response INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        seen_run INTEGER NOT NULL,
+        changed_run INTEGER NOT NULL
+    );
+    CREATE INDEX ix_touches_person ON touches(map_id, occurred_at, touch_id);
+    CREATE INDEX ix_touches_program ON touches(program_id);
+    CREATE INDEX ix_touches_changed ON touches(changed_run);
+
+    CREATE TABLE target_accounts (
+        key TEXT PRIMARY KEY,
+        data TEXT NOT NULL,
+        seen_run INTEGER NOT NULL
+    );
+
+    CREATE TABLE person_links (
+        map_id TEXT PRIMARY KEY,
+        sobject TEXT NOT NULL,
+        sf_id TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        account_id TEXT,
+        run_id INTEGER NOT NULL
+    );
+    CREATE INDEX ix_links_sf ON person_links(sf_id);
+
+    CREATE TABLE sf_records (
+        sobject TEXT NOT NULL,
+        id TEXT NOT NULL,
+        email TEXT,
+        map_key TEXT,
+        parent_id TEXT,
+        lead_id TEXT,
+        contact_id TEXT,
+        created_date TEXT,
+        modstamp TEXT,
+        is_deleted INTEGER NOT NULL DEFAULT 0,
+        fields TEXT NOT NULL,
+        PRIMARY KEY (sobject, id)
+    );
+    CREATE INDEX ix_sf_email ON sf_records(sobject, email);
+    CREATE INDEX ix_sf_key ON sf_records(sobject, map_key);
+    CREATE INDEX ix_sf_parent ON sf_records(sobject, parent_id);
+    CREATE INDEX ix_sf_member_lead ON sf_records(sobject, parent_id, lead_id);
+    CREATE INDEX ix_sf_member_contact ON sf_records(sobject, parent_id, contact_id);
+
+    CREATE TABLE written (
+        sobject TEXT NOT NULL,
+        id TEXT NOT NULL,
+        field TEXT NOT NULL,
+        value TEXT,
+        run_id INTEGER NOT NULL,
+        PRIMARY KEY (sobject, id, field)
+    );
+
+    CREATE TABLE cycle_events (
+        map_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        run_id INTEGER NOT NULL,
+        PRIMARY KEY (map_id, at, reason)
+    );
+
+    CREATE TABLE watermarks (
+        scope TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        run_id INTEGER NOT NULL,
+        PRIMARY KEY (scope, name)
+    );
+
+    CREATE TABLE runs (
+        run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        as_of TEXT NOT NULL,
+        status TEXT NOT NULL,
+        summary TEXT
+    );
+
+    CREATE TABLE dead_letters (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        sobject TEXT,
+        ref TEXT NOT NULL,
+        map_id TEXT,
+        error_code TEXT,
+        message TEXT NOT NULL,
+        file TEXT,
+        row INTEGER,
+        field TEXT,
+        payload TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        resolved_run INTEGER
+    );
+    CREATE INDEX ix_dead_open ON dead_letters(resolved_run, kind);
+    CREATE UNIQUE INDEX ix_dead_ref ON dead_letters(kind, ref) WHERE resolved_run IS NULL;
+
+    CREATE TABLE findings (
+        run_id INTEGER NOT NULL,
+        category TEXT NOT NULL,
+        object TEXT,
+        record_id TEXT,
+        map_id TEXT,
+        field TEXT,
+        salesforce_value TEXT,
+        expected_value TEXT,
+        detail TEXT
+    );
+    CREATE INDEX ix_findings_run ON findings(run_id, category);
+    """,
+]

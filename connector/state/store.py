@@ -1,0 +1,597 @@
+"""The SQLite state store: the ledger, links, the Salesforce mirror, runs.
+
+One file at ``CONNECTOR_STATE``, created readable by its owner only, in WAL mode
+so a reader (``explain``, ``audit``) never blocks a running sync. Every public
+method is a unit of work the sync can commit; ``transaction()`` groups them.
+Secrets are never stored here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from connector.errors import StateError
+from connector.models import Person, Program, Rejection, TargetAccount, Touch
+from connector.state.migrations import MIGRATIONS
+
+M = TypeVar("M", bound=BaseModel)
+CHUNK = 500  # bound parameters per IN (...) lookup
+
+
+def _hash(model: BaseModel) -> str:
+    text = model.model_dump_json(exclude={"origin"})
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+@dataclass(frozen=True)
+class Link:
+    """How a MAP person maps to a Salesforce record (and why)."""
+
+    map_id: str
+    sobject: str
+    sf_id: str
+    rule: str
+    detail: dict[str, Any]
+    account_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MirrorRow:
+    """The connector's copy of the fields it reads from one Salesforce record."""
+
+    sobject: str
+    id: str
+    fields: dict[str, Any]
+    email: str | None = None
+    map_key: str | None = None
+    parent_id: str | None = None
+    lead_id: str | None = None
+    contact_id: str | None = None
+    created_date: str | None = None
+    modstamp: str | None = None
+    is_deleted: bool = False
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    id: int
+    run_id: int
+    kind: str
+    sobject: str | None
+    ref: str
+    map_id: str | None
+    error_code: str | None
+    message: str
+    file: str | None
+    row: int | None
+    field: str | None
+    payload: dict[str, Any]
+    attempts: int
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    category: str
+    object: str | None = None
+    record_id: str | None = None
+    map_id: str | None = None
+    field: str | None = None
+    salesforce_value: str | None = None
+    expected_value: str | None = None
+    detail: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "category": self.category, "object": self.object, "record_id": self.record_id,
+            "map_id": self.map_id, "field": self.field,
+            "salesforce_value": self.salesforce_value, "expected_value": self.expected_value,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class LedgerCounts:
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file (and its directory) so only the owner can read it."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+    os.chmod(path, 0o600)
+
+
+class StateStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            _create_private(path)
+            # WAL and SHM side files inherit the umask: keep them private too.
+            old_umask = os.umask(0o077)
+            try:
+                self.db = sqlite3.connect(path, isolation_level=None, timeout=30,
+                                          check_same_thread=False)
+                self.db.execute("PRAGMA journal_mode=WAL")
+            finally:
+                os.umask(old_umask)
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"the state database {path} is unusable: {exc}",
+                             hint="move it aside to start afresh (the next sync re-reads "
+                                  "everything), or restore a backup") from exc
+        self._depth = 0
+
+    # ------------------------------------------------------------ plumbing
+
+    def _migrate(self) -> None:
+        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        if version > len(MIGRATIONS):
+            raise StateError(
+                f"{self.path} was written by a newer connector (schema {version})",
+                hint="upgrade the connector or point CONNECTOR_STATE elsewhere",
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number}")
+                self.db.execute("COMMIT")
+            except Exception:
+                self.db.execute("ROLLBACK")
+                raise
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Nested-safe: only the outermost block commits."""
+        if self._depth == 0:
+            self.db.execute("BEGIN IMMEDIATE")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self.db.execute("ROLLBACK")
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _in(self, sql: str, values: Sequence[Any], extra: Sequence[Any] = ()) -> \
+            Iterator[tuple[Any, ...]]:
+        """Run ``sql`` containing ``{in}`` for each chunk of values."""
+        for chunk in _chunks(list(values)):
+            marks = ",".join("?" * len(chunk))
+            yield from self.db.execute(sql.format(**{"in": marks}), [*extra, *chunk])
+
+    # ---------------------------------------------------------------- runs
+
+    def start_run(self, kind: str, as_of: datetime) -> int:
+        cur = self.db.execute(
+            "INSERT INTO runs (kind, started_at, as_of, status) VALUES (?, ?, ?, 'running')",
+            (kind, _iso(datetime.now(UTC)), _iso(as_of)))
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, summary: Mapping[str, Any]) -> None:
+        self.db.execute(
+            "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE run_id = ?",
+            (_iso(datetime.now(UTC)), status, json.dumps(summary, default=str), run_id))
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT run_id, kind, started_at, finished_at, as_of, status, summary FROM runs "
+            "ORDER BY run_id DESC LIMIT ?", (limit,)).fetchall()
+        return [{"run_id": r[0], "kind": r[1], "started_at": r[2], "finished_at": r[3],
+                 "as_of": r[4], "status": r[5], "summary": json.loads(r[6]) if r[6] else None}
+                for r in rows]
+
+    # -------------------------------------------------------------- ledger
+
+    def upsert_people(self, run_id: int, people: Sequence[Person]) -> LedgerCounts:
+        counts = LedgerCounts()
+        existing = {r[0]: r[1] for r in self._in(
+            "SELECT map_id, hash FROM people WHERE map_id IN ({in})",
+            [p.map_id for p in people])}
+        rows = []
+        for person in people:
+            digest = _hash(person)
+            old = existing.get(person.map_id)
+            changed = old != digest
+            counts.new += old is None
+            counts.changed += old is not None and changed
+            counts.unchanged += not changed
+            rows.append((person.map_id, person.email, int(person.email_valid),
+                         person.model_dump_json(), digest, run_id, run_id,
+                         run_id if changed else None))
+        self.db.executemany(
+            "INSERT INTO people (map_id, email, email_valid, data, hash, first_run, seen_run, "
+            "changed_run) VALUES (?, ?, ?, ?, ?, ?, ?, coalesce(?, 0)) "
+            "ON CONFLICT(map_id) DO UPDATE SET email = excluded.email, "
+            "email_valid = excluded.email_valid, data = excluded.data, hash = excluded.hash, "
+            "seen_run = excluded.seen_run, "
+            "changed_run = CASE WHEN people.hash != excluded.hash THEN excluded.seen_run "
+            "ELSE people.changed_run END", rows)
+        return counts
+
+    def upsert_programs(self, run_id: int, programs: Sequence[Program]) -> LedgerCounts:
+        counts = LedgerCounts()
+        existing = {r[0]: r[1] for r in self._in(
+            "SELECT program_id, hash FROM programs WHERE program_id IN ({in})",
+            [p.program_id for p in programs])}
+        rows = []
+        for program in programs:
+            digest = _hash(program)
+            old = existing.get(program.program_id)
+            counts.new += old is None
+            counts.changed += old is not None and old != digest
+            counts.unchanged += old == digest
+            rows.append((program.program_id, program.model_dump_json(), digest, run_id, run_id))
+        self.db.executemany(
+            "INSERT INTO programs (program_id, data, hash, seen_run, changed_run) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(program_id) DO UPDATE SET "
+            "data = excluded.data, seen_run = excluded.seen_run, "
+            "changed_run = CASE WHEN programs.hash != excluded.hash THEN excluded.seen_run "
+            "ELSE programs.changed_run END, hash = excluded.hash", rows)
+        return counts
+
+    def upsert_touches(self, run_id: int,
+                       touches: Sequence[Touch]) -> tuple[LedgerCounts, list[Touch]]:
+        """Store touches; a touch id seen earlier in this same run with different
+        content is a duplicate and is returned (not stored) for rejection."""
+        counts = LedgerCounts()
+        existing = {r[0]: (r[1], r[2]) for r in self._in(
+            "SELECT touch_id, hash, seen_run FROM touches WHERE touch_id IN ({in})",
+            [t.touch_id for t in touches])}
+        rows = []
+        duplicates: list[Touch] = []
+        batch_seen: dict[str, str] = {}
+        for touch in touches:
+            digest = _hash(touch)
+            prior = existing.get(touch.touch_id)
+            in_batch = batch_seen.get(touch.touch_id)
+            if in_batch is not None or (prior is not None and prior[1] == run_id):
+                if (in_batch or (prior[0] if prior else None)) != digest:
+                    duplicates.append(touch)
+                counts.duplicates += 1
+                continue
+            batch_seen[touch.touch_id] = digest
+            counts.new += prior is None
+            counts.changed += prior is not None and prior[0] != digest
+            counts.unchanged += prior is not None and prior[0] == digest
+            rows.append((touch.touch_id, touch.map_id, touch.program_id, touch.touch_type,
+                         _iso(touch.occurred_at), int(touch.is_response),
+                         touch.model_dump_json(), digest, run_id, run_id))
+        self.db.executemany(
+            "INSERT INTO touches (touch_id, map_id, program_id, touch_type, occurred_at, "
+            "is_response, data, hash, seen_run, changed_run) VALUES (?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT(touch_id) DO UPDATE SET map_id = excluded.map_id, "
+            "program_id = excluded.program_id, touch_type = excluded.touch_type, "
+            "occurred_at = excluded.occurred_at, is_response = excluded.is_response, "
+            "data = excluded.data, seen_run = excluded.seen_run, "
+            "changed_run = CASE WHEN touches.hash != excluded.hash THEN excluded.seen_run "
+            "ELSE touches.changed_run END, hash = excluded.hash", rows)
+        return counts, duplicates
+
+    def upsert_target_accounts(self, run_id: int, accounts: Sequence[TargetAccount]) -> None:
+        self.db.executemany(
+            "INSERT INTO target_accounts (key, data, seen_run) VALUES (?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET data = excluded.data, seen_run = excluded.seen_run",
+            [((a.account_id or a.domain or "").lower(), a.model_dump_json(), run_id)
+             for a in accounts])
+
+    def programs(self) -> dict[str, Program]:
+        return {r[0]: Program.model_validate_json(r[1])
+                for r in self.db.execute("SELECT program_id, data FROM programs")}
+
+    def changed_programs(self, run_id: int) -> set[str]:
+        return {r[0] for r in self.db.execute(
+            "SELECT program_id FROM programs WHERE changed_run = ?", (run_id,))}
+
+    def people(self, map_ids: Iterable[str] | None = None) -> dict[str, Person]:
+        if map_ids is None:
+            rows: Iterable[tuple[Any, ...]] = self.db.execute("SELECT map_id, data FROM people")
+        else:
+            rows = self._in("SELECT map_id, data FROM people WHERE map_id IN ({in})",
+                            list(map_ids))
+        return {r[0]: Person.model_validate_json(r[1]) for r in rows}
+
+    def all_map_ids(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT map_id FROM people ORDER BY map_id")]
+
+    def people_count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM people").fetchone()[0])
+
+    def people_by_email(self, emails: Iterable[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for email, map_id in self._in(
+                "SELECT email, map_id FROM people WHERE email IN ({in}) ORDER BY map_id",
+                list(emails)):
+            out.setdefault(email, []).append(map_id)
+        return out
+
+    def touches_of(self, map_ids: Iterable[str]) -> dict[str, list[Touch]]:
+        """Touches per person, ordered by time then touch id."""
+        out: dict[str, list[Touch]] = {}
+        for map_id, data in self._in(
+                "SELECT map_id, data FROM touches WHERE map_id IN ({in}) "
+                "ORDER BY map_id, occurred_at, touch_id", list(map_ids)):
+            out.setdefault(map_id, []).append(Touch.model_validate_json(data))
+        return out
+
+    def touch_count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM touches").fetchone()[0])
+
+    def changed_people(self, run_id: int) -> set[str]:
+        """People whose record or any touch changed in this run."""
+        rows = self.db.execute(
+            "SELECT map_id FROM people WHERE changed_run = ? "
+            "UNION SELECT map_id FROM touches WHERE changed_run = ?", (run_id, run_id))
+        return {r[0] for r in rows}
+
+    def people_touching_programs(self, program_ids: Iterable[str]) -> set[str]:
+        return {r[0] for r in self._in(
+            "SELECT DISTINCT map_id FROM touches WHERE program_id IN ({in})",
+            list(program_ids))}
+
+    def unknown_program_ids(self) -> dict[str, int]:
+        """Program ids named by touches but absent from the ledger's programs."""
+        rows = self.db.execute(
+            "SELECT t.program_id, count(*) FROM touches t LEFT JOIN programs p "
+            "ON p.program_id = t.program_id WHERE t.program_id IS NOT NULL "
+            "AND p.program_id IS NULL GROUP BY t.program_id ORDER BY t.program_id")
+        return {r[0]: int(r[1]) for r in rows}
+
+    def target_accounts(self) -> list[TargetAccount]:
+        return [TargetAccount.model_validate_json(r[0])
+                for r in self.db.execute("SELECT data FROM target_accounts")]
+
+    # --------------------------------------------------------------- links
+
+    def links(self, map_ids: Iterable[str] | None = None) -> dict[str, Link]:
+        sql = "SELECT map_id, sobject, sf_id, rule, detail, account_id FROM person_links"
+        rows: Iterable[tuple[Any, ...]]
+        if map_ids is None:
+            rows = self.db.execute(sql)
+        else:
+            rows = self._in(sql + " WHERE map_id IN ({in})", list(map_ids))
+        return {r[0]: Link(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows}
+
+    def people_linked_to(self, sf_ids: Iterable[str]) -> set[str]:
+        return {r[0] for r in self._in(
+            "SELECT map_id FROM person_links WHERE sf_id IN ({in})", list(sf_ids))}
+
+    def set_links(self, run_id: int, links: Iterable[Link]) -> None:
+        self.db.executemany(
+            "INSERT INTO person_links (map_id, sobject, sf_id, rule, detail, account_id, run_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(map_id) DO UPDATE SET "
+            "sobject = excluded.sobject, sf_id = excluded.sf_id, rule = excluded.rule, "
+            "detail = excluded.detail, account_id = excluded.account_id, "
+            "run_id = excluded.run_id",
+            [(lk.map_id, lk.sobject, lk.sf_id, lk.rule, json.dumps(lk.detail, sort_keys=True),
+              lk.account_id, run_id) for lk in links])
+
+    # -------------------------------------------------------------- mirror
+
+    def mirror_upsert(self, rows: Iterable[MirrorRow]) -> int:
+        data = [(r.sobject, r.id, r.email, r.map_key, r.parent_id, r.lead_id, r.contact_id,
+                 r.created_date, r.modstamp, int(r.is_deleted),
+                 json.dumps(r.fields, sort_keys=True, default=str)) for r in rows]
+        self.db.executemany(
+            "INSERT INTO sf_records (sobject, id, email, map_key, parent_id, lead_id, "
+            "contact_id, created_date, modstamp, is_deleted, fields) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(sobject, id) DO UPDATE SET "
+            "email = excluded.email, map_key = excluded.map_key, "
+            "parent_id = excluded.parent_id, lead_id = excluded.lead_id, "
+            "contact_id = excluded.contact_id, created_date = excluded.created_date, "
+            "modstamp = coalesce(excluded.modstamp, sf_records.modstamp), "
+            "is_deleted = excluded.is_deleted, fields = excluded.fields", data)
+        return len(data)
+
+    def mirror_patch(self, sobject: str, record_id: str, fields: Mapping[str, Any]) -> None:
+        """Apply fields the connector just wrote to its copy of a record."""
+        row = self.db.execute("SELECT fields FROM sf_records WHERE sobject = ? AND id = ?",
+                              (sobject, record_id)).fetchone()
+        if row is None:
+            return
+        merged = json.loads(row[0])
+        merged.update(fields)
+        self.db.execute("UPDATE sf_records SET fields = ? WHERE sobject = ? AND id = ?",
+                        (json.dumps(merged, sort_keys=True, default=str), sobject, record_id))
+
+    def _mirror_rows(self, rows: Iterable[tuple[Any, ...]]) -> list[MirrorRow]:
+        return [MirrorRow(sobject=r[0], id=r[1], email=r[2], map_key=r[3], parent_id=r[4],
+                          lead_id=r[5], contact_id=r[6], created_date=r[7], modstamp=r[8],
+                          is_deleted=bool(r[9]), fields=json.loads(r[10])) for r in rows]
+
+    _MIRROR_COLS = ("sobject, id, email, map_key, parent_id, lead_id, contact_id, "
+                    "created_date, modstamp, is_deleted, fields")
+
+    def mirror_get(self, sobject: str, ids: Iterable[str]) -> dict[str, MirrorRow]:
+        rows = self._in(f"SELECT {self._MIRROR_COLS} FROM sf_records WHERE sobject = ? AND "
+                        "is_deleted = 0 AND id IN ({in})", list(ids), (sobject,))
+        return {r.id: r for r in self._mirror_rows(rows)}
+
+    def mirror_by(self, sobject: str, column: str, values: Iterable[str]) -> list[MirrorRow]:
+        if column not in ("email", "map_key", "parent_id", "lead_id", "contact_id"):
+            raise ValueError(column)
+        rows = self._in(f"SELECT {self._MIRROR_COLS} FROM sf_records WHERE sobject = ? AND "
+                        f"is_deleted = 0 AND {column} IN ({{in}})", list(values), (sobject,))
+        return self._mirror_rows(rows)
+
+    def mirror_all(self, sobject: str) -> Iterator[MirrorRow]:
+        cur = self.db.execute(f"SELECT {self._MIRROR_COLS} FROM sf_records WHERE sobject = ? "
+                              "AND is_deleted = 0", (sobject,))
+        while True:
+            batch = cur.fetchmany(2000)
+            if not batch:
+                return
+            yield from self._mirror_rows(batch)
+
+    def mirror_count(self, sobject: str) -> int:
+        return int(self.db.execute(
+            "SELECT count(*) FROM sf_records WHERE sobject = ? AND is_deleted = 0",
+            (sobject,)).fetchone()[0])
+
+    # ------------------------------------------------------------- written
+
+    def written(self, sobject: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for record_id, fld, value in self._in(
+                "SELECT id, field, value FROM written WHERE sobject = ? AND id IN ({in})",
+                list(ids), (sobject,)):
+            out.setdefault(record_id, {})[fld] = json.loads(value)
+        return out
+
+    def set_written(self, run_id: int, sobject: str,
+                    values: Iterable[tuple[str, str, Any]]) -> None:
+        self.db.executemany(
+            "INSERT INTO written (sobject, id, field, value, run_id) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(sobject, id, field) DO UPDATE SET value = excluded.value, "
+            "run_id = excluded.run_id",
+            [(sobject, rid, fld, json.dumps(val, default=str), run_id)
+             for rid, fld, val in values])
+
+    # ------------------------------------------------------- cycle events
+
+    def cycle_events(self, map_ids: Iterable[str]) -> dict[str, list[tuple[datetime, str]]]:
+        out: dict[str, list[tuple[datetime, str]]] = {}
+        for map_id, at, reason in self._in(
+                "SELECT map_id, at, reason FROM cycle_events WHERE map_id IN ({in}) "
+                "ORDER BY at", list(map_ids)):
+            out.setdefault(map_id, []).append((datetime.fromisoformat(at), reason))
+        return out
+
+    def add_cycle_events(self, run_id: int,
+                         events: Iterable[tuple[str, datetime, str]]) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO cycle_events (map_id, at, reason, run_id) VALUES (?,?,?,?)",
+            [(m, _iso(at), reason, run_id) for m, at, reason in events])
+
+    # ---------------------------------------------------------- watermarks
+
+    def watermark(self, scope: str, name: str) -> Any:
+        row = self.db.execute("SELECT value FROM watermarks WHERE scope = ? AND name = ?",
+                              (scope, name)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_watermark(self, run_id: int, scope: str, name: str, value: Any) -> None:
+        self.db.execute(
+            "INSERT INTO watermarks (scope, name, value, run_id) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(scope, name) DO UPDATE SET value = excluded.value, "
+            "run_id = excluded.run_id", (scope, name, json.dumps(value, default=str), run_id))
+
+    def clear_watermarks(self, scope: str) -> None:
+        self.db.execute("DELETE FROM watermarks WHERE scope = ?", (scope,))
+
+    # -------------------------------------------------------- dead letters
+
+    def add_rejection(self, run_id: int, rejection: Rejection) -> None:
+        ref = f"{rejection.kind}:{rejection.file or ''}:{rejection.row or ''}:" \
+              f"{rejection.record_id or ''}:{rejection.field or ''}"
+        self._dead_letter(run_id, "rejected_input", None, ref,
+                          rejection.raw.get("map_id") if rejection.raw else None, None,
+                          rejection.message, rejection.file, rejection.row, rejection.field,
+                          rejection.model_dump(mode="json"))
+
+    def add_failed_write(self, run_id: int, sobject: str, ref: str, map_id: str | None,
+                         error_code: str | None, message: str,
+                         payload: Mapping[str, Any]) -> None:
+        self._dead_letter(run_id, "failed_write", sobject, ref, map_id, error_code, message,
+                          None, None, None, dict(payload))
+
+    def _dead_letter(self, run_id: int, kind: str, sobject: str | None, ref: str,
+                     map_id: str | None, error_code: str | None, message: str,
+                     file: str | None, row: int | None, field: str | None,
+                     payload: Mapping[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO dead_letters (run_id, kind, sobject, ref, map_id, error_code, message, "
+            "file, row, field, payload, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT(kind, ref) WHERE resolved_run IS NULL DO UPDATE SET "
+            "run_id = excluded.run_id, error_code = excluded.error_code, "
+            "message = excluded.message, payload = excluded.payload, "
+            "attempts = dead_letters.attempts + 1",
+            (run_id, kind, sobject, ref, map_id, error_code, message, file, row, field,
+             json.dumps(payload, default=str), _iso(datetime.now(UTC))))
+
+    def dead_letters(self, kind: str | None = None, *, open_only: bool = True) -> list[DeadLetter]:
+        sql = ("SELECT id, run_id, kind, sobject, ref, map_id, error_code, message, file, row, "
+               "field, payload, attempts, created_at FROM dead_letters WHERE 1=1")
+        args: list[Any] = []
+        if open_only:
+            sql += " AND resolved_run IS NULL"
+        if kind:
+            sql += " AND kind = ?"
+            args.append(kind)
+        rows = self.db.execute(sql + " ORDER BY id", args)
+        return [DeadLetter(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+                           json.loads(r[11]), r[12], r[13]) for r in rows]
+
+    def resolve_dead_letters(self, run_id: int, kind: str, refs: Iterable[str]) -> int:
+        total = 0
+        for chunk in _chunks(list(refs)):
+            marks = ",".join("?" * len(chunk))
+            cur = self.db.execute(
+                f"UPDATE dead_letters SET resolved_run = ? WHERE kind = ? AND "
+                f"resolved_run IS NULL AND ref IN ({marks})", [run_id, kind, *chunk])
+            total += cur.rowcount
+        return total
+
+    def dead_letter_count(self) -> dict[str, int]:
+        return {r[0]: int(r[1]) for r in self.db.execute(
+            "SELECT kind, count(*) FROM dead_letters WHERE resolved_run IS NULL GROUP BY kind")}
+
+    # ------------------------------------------------------------ findings
+
+    def add_findings(self, run_id: int, findings: Iterable[Finding]) -> None:
+        self.db.executemany(
+            "INSERT INTO findings (run_id, category, object, record_id, map_id, field, "
+            "salesforce_value, expected_value, detail) VALUES (?,?,?,?,?,?,?,?,?)",
+            [(run_id, f.category, f.object, f.record_id, f.map_id, f.field,
+              f.salesforce_value, f.expected_value, f.detail) for f in findings])
+
+    def findings(self, run_id: int) -> list[Finding]:
+        rows = self.db.execute(
+            "SELECT category, object, record_id, map_id, field, salesforce_value, "
+            "expected_value, detail FROM findings WHERE run_id = ? ORDER BY rowid", (run_id,))
+        return [Finding(*r) for r in rows]
+
+
+def open_store(path: Path) -> StateStore:
+    return StateStore(Path(path))
