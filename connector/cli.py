@@ -1,12 +1,311 @@
-"""The `connector` command line: thin commands that parse, call and render."""
+"""The ``connector`` command line: thin commands that parse, call and render.
+
+Exit codes (CONTRACT.md): 0 done; 1 done but records failed; 2 usage or
+configuration error; 3 authentication or connection failure; 4 stopped early
+at the API budget (safe to re-run). JSON goes to stdout alone; progress and
+logs go to stderr.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
 import typer
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
+from connector.errors import ConfigError, ConnectorError
+
+T = TypeVar("T")
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Reconcile a marketing automation platform with Salesforce.")
+explain_app = typer.Typer(no_args_is_help=True, help="Say why a record looks the way it does.")
+schema_app = typer.Typer(no_args_is_help=True, help="Salesforce metadata for the mappings.")
+app.add_typer(explain_app, name="explain")
+app.add_typer(schema_app, name="schema")
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", help="table for people, json for "
+                                           "machines (stdout only)")]
+AsOfOpt = Annotated[str | None, typer.Option(
+    "--as-of", help="ISO 8601 timestamp with offset to run as of (default: now)")]
+
+
+def _parse_as_of(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    from connector.normalize import parse_timestamp
+
+    try:
+        moment = parse_timestamp(value)
+    except ValueError as exc:
+        raise ConfigError(f"--as-of: {exc}") from None
+    assert moment is not None
+    return moment
+
+
+def _fail(exc: ConnectorError) -> NoReturn:
+    from connector.reports.console import err
+
+    err.print(f"[bold red]error:[/bold red] {exc.message}", highlight=False)
+    if exc.hint:
+        err.print(f"  [dim]->[/dim] {exc.hint}", highlight=False)
+    raise typer.Exit(exc.exit_code)
+
+
+def _guard(fn: Callable[[], T]) -> T:
+    try:
+        return fn()
+    except ConnectorError as exc:
+        _fail(exc)
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+
+
+def _context() -> tuple[Any, Any, Any]:
+    from connector.config import load_settings
+    from connector.mappings import load_mappings
+    from connector.state.store import open_store
+
+    settings = load_settings()
+    mappings = load_mappings(settings.connector.mappings)
+    store = open_store(settings.connector.state)
+    return settings, mappings, store
+
+
+def _emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+# ---------------------------------------------------------------- sync
+
+
+def _run_sync(*, dry_run: bool, full: bool, since: str | None, as_of: str | None,
+              fmt: Format, replay: bool = False, verbose: bool = False) -> None:
+    _setup_logging(verbose)
+    from connector.reports.console import RichReporter, render_sync
+    from connector.sync import QuietReporter, Sync, SyncOptions
+
+    def go() -> int:
+        settings, mappings, store = _context()
+        options = SyncOptions(as_of=_parse_as_of(as_of), dry_run=dry_run, full=full,
+                              since=_parse_as_of(since) if since else None, replay=replay)
+        reporter = QuietReporter() if fmt is Format.json else RichReporter()
+        try:
+            result = Sync(settings, mappings, store, reporter=reporter).run(options)
+        finally:
+            store.close()
+        if fmt is Format.json:
+            _emit_json(result.as_json())
+        else:
+            render_sync(result)
+        return result.exit_code
+
+    code = _guard(go)
+    raise typer.Exit(code)
+
+
+@app.command()
+def sync(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan, write nothing "
+                                          "to Salesforce")] = False,
+    full: Annotated[bool, typer.Option("--full", help="re-read the MAP and the org "
+                                       "completely and reconcile every person")] = False,
+    since: Annotated[str | None, typer.Option(
+        "--since", help="also reconcile people with touches or MAP changes since this "
+                        "ISO 8601 timestamp")] = None,
+    as_of: AsOfOpt = None,
+    fmt: FormatOpt = Format.table,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """One reconciliation run: MAP -> ledger -> plan -> Salesforce."""
+    _run_sync(dry_run=dry_run, full=full, since=since, as_of=as_of, fmt=fmt, verbose=verbose)
+
+
+@app.command()
+def replay(
+    as_of: AsOfOpt = None,
+    fmt: FormatOpt = Format.table,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Retry records kept after failed writes, and re-read rejected input rows.
+
+    The MAP is re-read in full, so rows fixed in the export (or made valid by a
+    mapping change) are picked up and their rejections resolved.
+    """
+    _run_sync(dry_run=False, full=False, since=None, as_of=as_of, fmt=fmt, replay=True,
+              verbose=verbose)
+
+
+@app.command()
+def runs(
+    limit: Annotated[int, typer.Option(help="how many recent runs")] = 10,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Recent runs with their status and counts."""
+
+    def go() -> None:
+        from rich.table import Table
+
+        from connector.reports.console import out
+
+        _settings, _mappings, store = _context()
+        rows = store.runs(limit)
+        dead = store.dead_letters()
+        if fmt is Format.json:
+            _emit_json({"runs": rows, "open_dead_letters": len(dead)})
+            return
+        table = Table(title="Recent runs", title_justify="left")
+        for col in ("run", "kind", "started", "status", "api calls", "written", "failed"):
+            table.add_column(col)
+        for r in rows:
+            summary = r.get("summary") or {}
+            objects = summary.get("objects") or {}
+            written = sum(o.get("created", 0) + o.get("updated", 0) for o in objects.values())
+            failed = sum(o.get("failed", 0) for o in objects.values())
+            table.add_row(str(r["run_id"]), r["kind"], r["started_at"][:19], r["status"],
+                          str(summary.get("api_calls", "")), str(written), str(failed))
+        out.print(table)
+        out.print(f"{len(dead)} record(s) kept for replay")
+
+    _guard(go)
+
+
+# ------------------------------------------------------------- explain
+
+
+@explain_app.command("person")
+def explain_person_cmd(
+    key: Annotated[str, typer.Argument(metavar="EMAIL_OR_MAP_ID")],
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Match rule, sources, cycles, touches and field decisions for one person."""
+
+    def go() -> None:
+        from connector.explain import explain_person
+        from connector.reports.console import key_values, out
+
+        settings, mappings, store = _context()
+        data = explain_person(store, mappings, key, tz=settings.salesforce.tz)
+        if fmt is Format.json:
+            _emit_json(data)
+            return
+        from rich.table import Table
+
+        match = data["match"] or {}
+        out.print(key_values("Match", [(k, v) for k, v in match.items()]))
+        for line in data["sources"]:
+            out.print(f"- {line}", highlight=False)
+        table = Table(title="Fields", title_justify="left")
+        for col in ("field", "policy", "salesforce", "connector", "decision", "why"):
+            table.add_column(col)
+        for f in data["fields"]:
+            table.add_row(f["field"], f["policy"], str(f["salesforce"]), str(f["connector"]),
+                          f["decision"], f["why"])
+        out.print(table)
+        touches = Table(title=f"Touches ({len(data['touches'])})", title_justify="left")
+        for col in ("when", "type", "program", "channel", "rule"):
+            touches.add_column(col)
+        for t in data["touches"][-25:]:
+            touches.add_row(t["occurred_at"][:16], t["type"] + (" *" if t["response"] else ""),
+                            t["program"] or t["program_id"] or "-", t["channel"],
+                            t["channel_rule"])
+        out.print(touches)
+        out.print("* a response")
+
+    _guard(go)
+
+
+# -------------------------------------------------------------- doctor
+
+
+@app.command()
+def doctor(fmt: FormatOpt = Format.table) -> None:
+    """Connection, login, fields present and writable, API budget, state and MAP."""
+
+    def go() -> int:
+        from connector.doctor import run_doctor
+        from connector.reports.console import out
+
+        checks = run_doctor()
+        worst = max((c.exit_code for c in checks if not c.ok), default=0)
+        if fmt is Format.json:
+            _emit_json({"ok": worst == 0, "checks": [c.as_dict() for c in checks]})
+        else:
+            for c in checks:
+                mark = "[green]ok[/green]  " if c.ok else "[red]FAIL[/red]"
+                out.print(f"{mark} {c.name}: {c.detail}", highlight=False)
+                if c.hint and not c.ok:
+                    out.print(f"      -> {c.hint}", highlight=False)
+        return worst
+
+    raise typer.Exit(_guard(go))
+
+
+# --------------------------------------------------------------- schema
+
+
+@schema_app.command("export")
+def schema_export(
+    out_dir: Annotated[Path, typer.Option("--out", help="directory for the SFDX project")],
+) -> None:
+    """Write SFDX metadata for every custom field and object the mappings use."""
+
+    def go() -> None:
+        from connector.config import load_settings
+        from connector.mappings import load_mappings
+        from connector.reports.console import out
+        from connector.schema_export import export_schema
+
+        settings = load_settings()
+        files = export_schema(load_mappings(settings.connector.mappings), out_dir,
+                              api_version=settings.salesforce.api_version)
+        out.print(f"wrote {len(files)} files to {out_dir}; deploy with "
+                  f"`sf project deploy start -d {out_dir / 'force-app'}` and assign the "
+                  f"permission set MAP_Connector_Integration to the integration user")
+
+    _guard(go)
+
+
+# ----------------------------------------------------------------- demo
+
+
+@app.command()
+def demo(
+    people: Annotated[int, typer.Option(help="size of the demo MAP")] = 1000,
+    keep: Annotated[Path | None, typer.Option(
+        help="keep the emulator data, export and state in this directory")] = None,
+) -> None:
+    """The whole job against a local org emulator, in about a minute."""
+    from connector.demo import run_demo
+
+    raise typer.Exit(_guard(lambda: run_demo(people=people, keep=keep)))
+
+
+def _mount_optional() -> None:
+    """Sub-apps from the emulator and data generator packages."""
+    from connector.datagen.cli import datagen_app
+    from connector.emulator.cli import emulator_app
+
+    app.add_typer(emulator_app, name="emulator")
+    app.add_typer(datagen_app, name="generate-data")
 
 
 def main() -> None:
+    _mount_optional()
     app()

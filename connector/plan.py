@@ -45,6 +45,7 @@ class PlanStep:
     name: str
     sobject: str
     action: Action
+    order: int = 0
     writes: list[PlannedWrite] = field(default_factory=list)
     external_id_field: str | None = None
     bulk_key: tuple[str, ...] | None = None
@@ -59,15 +60,18 @@ class Plan:
     skipped: Counter[str] = field(default_factory=Counter)
     people_in_scope: int = 0
 
-    def step(self, name: str, sobject: str, action: Action, *,
+    def step(self, name: str, sobject: str, action: Action, *, order: int,
              external_id_field: str | None = None,
              bulk_key: tuple[str, ...] | None = None) -> PlanStep:
+        """The step called ``name``, created on first use; steps run by ``order``
+        so that every record a write depends on is written first."""
         for existing in self.steps:
             if existing.name == name:
                 return existing
-        created = PlanStep(name, sobject, action, external_id_field=external_id_field,
+        created = PlanStep(name, sobject, action, order, external_id_field=external_id_field,
                            bulk_key=bulk_key)
         self.steps.append(created)
+        self.steps.sort(key=lambda s: (s.order, s.name))
         return created
 
     def counts(self) -> dict[str, dict[str, int]]:

@@ -99,7 +99,7 @@ class Planner:
                     diff = diff_record(decls, desired, None, {})
                     diff.fields[key_field] = pid
                     step = plan.step(f"campaigns (level {level_no})", "Campaign", "upsert",
-                                     external_id_field=key_field)
+                                     order=10 + level_no, external_id_field=key_field)
                     step.writes.append(PlannedWrite(ref, "Campaign", None, diff.fields,
                                                     depends=depends, reasons=diff.reasons))
                     self.campaigns[pid] = ("ref", ref)
@@ -109,7 +109,7 @@ class Planner:
                 diff = diff_record(decls, {k: v for k, v in desired.items()
                                            if k != "program_id"}, current.fields, written)
                 if diff.fields or depends:
-                    plan.step("campaign updates", "Campaign", "update").writes.append(
+                    plan.step("campaign updates", "Campaign", "update", order=30).writes.append(
                         PlannedWrite(ref, "Campaign", current.id, diff.fields,
                                      before=diff.before, depends=depends,
                                      drift=tuple(diff.drift), reasons=diff.reasons))
@@ -159,7 +159,8 @@ class Planner:
                     fields["CampaignId"] = campaign_id
                 elif campaign_ref:
                     depends["CampaignId"] = campaign_ref
-                plan.step("member statuses", "CampaignMemberStatus", "create").writes.append(
+                plan.step("member statuses", "CampaignMemberStatus", "create",
+                          order=40).writes.append(
                     PlannedWrite(ref, "CampaignMemberStatus", None, fields, depends=depends,
                                  group=campaign_id))
                 continue
@@ -169,7 +170,7 @@ class Planner:
             if changed.get("IsDefault") is False:
                 changed.pop("IsDefault")
             if changed:
-                plan.step("member status updates", "CampaignMemberStatus", "update") \
+                plan.step("member status updates", "CampaignMemberStatus", "update", order=41) \
                     .writes.append(PlannedWrite(ref, "CampaignMemberStatus", row.id, changed,
                                                 before={k: row.fields.get(k) for k in changed},
                                                 group=row.parent_id))
@@ -339,7 +340,7 @@ class Planner:
             diff = diff_record(decls, desired, None, {})
             for name, value in self.mappings.sync.new_lead_defaults.items():
                 diff.fields.setdefault(name, value)
-            step = plan.step("new leads", "Lead", "upsert",
+            step = plan.step("new leads", "Lead", "upsert", order=50,
                              external_id_field=decls.field("map_id").api_name)
             step.writes.append(PlannedWrite(target.ref, "Lead", None, diff.fields,
                                             depends=depends, map_ids=tuple(target.map_ids),
@@ -358,7 +359,8 @@ class Planner:
                     "write-once: Salesforce keeps its value; the MAP's history says otherwise"))
             # depends only name campaigns created in this run: always a change
             if diff.fields or depends:
-                plan.step(f"{target.sobject.lower()} updates", target.sobject, "update") \
+                plan.step(f"{target.sobject.lower()} updates", target.sobject, "update",
+                          order=51 if target.sobject == "Lead" else 52) \
                     .writes.append(PlannedWrite(
                         f"{target.sobject}:{record.id}", target.sobject, record.id,
                         diff.fields, before=diff.before, depends=depends,
@@ -462,7 +464,7 @@ class Planner:
                         fields[name] = value[1]
                 if first_decl is not None and state.first_response_on:
                     fields[first_decl.api_name] = state.first_response_on.isoformat()
-                plan.step("campaign members", "CampaignMember", "create",
+                plan.step("campaign members", "CampaignMember", "create", order=60,
                           bulk_key=("CampaignId", "LeadId", "ContactId")).writes.append(
                     PlannedWrite(ref, "CampaignMember", None, fields, depends=depends,
                                  map_ids=tuple(target.map_ids),
@@ -480,7 +482,8 @@ class Planner:
                     changed[first_decl.api_name] = state.first_response_on.isoformat()
                     before[first_decl.api_name] = None
             if changed:
-                plan.step("campaign member updates", "CampaignMember", "update").writes.append(
+                plan.step("campaign member updates", "CampaignMember", "update",
+                          order=61).writes.append(
                     PlannedWrite(ref, "CampaignMember", existing.id, changed, before=before,
                                  map_ids=tuple(target.map_ids), group=existing.parent_id))
             else:

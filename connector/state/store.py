@@ -214,6 +214,13 @@ class StateStore:
             "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE run_id = ?",
             (_iso(datetime.now(UTC)), status, json.dumps(summary, default=str), run_id))
 
+    def last_completed_run(self, kind: str) -> int | None:
+        """The last run of ``kind`` that finished (all records written or dead-lettered)."""
+        row = self.db.execute(
+            "SELECT max(run_id) FROM runs WHERE kind = ? AND status IN ('ok', 'partial')",
+            (kind,)).fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         rows = self.db.execute(
             "SELECT run_id, kind, started_at, finished_at, as_of, status, summary FROM runs "
@@ -364,6 +371,32 @@ class StateStore:
             "SELECT map_id FROM people WHERE changed_run = ? "
             "UNION SELECT map_id FROM touches WHERE changed_run = ?", (run_id, run_id))
         return {r[0] for r in rows}
+
+    def people_changed_since(self, run_id: int) -> set[str]:
+        """People whose record or any touch changed after run ``run_id``."""
+        rows = self.db.execute(
+            "SELECT map_id FROM people WHERE changed_run > ? "
+            "UNION SELECT map_id FROM touches WHERE changed_run > ?", (run_id, run_id))
+        return {r[0] for r in rows}
+
+    def people_touched_since(self, moment: datetime) -> set[str]:
+        """People with a touch at or after ``moment``, or created/updated in the MAP since."""
+        stamp = _iso(moment)
+        found = {r[0] for r in self.db.execute(
+            "SELECT DISTINCT map_id FROM touches WHERE occurred_at >= ?", (stamp,))}
+        for map_id, data in self.db.execute("SELECT map_id, data FROM people"):
+            person = json.loads(data)
+            for key in ("updated_at", "created_at"):
+                value = person.get(key)
+                if value and datetime.fromisoformat(value) >= moment:
+                    found.add(map_id)
+                    break
+        return found
+
+    def unlinked_people_by_email(self, emails: Iterable[str]) -> set[str]:
+        return {r[0] for r in self._in(
+            "SELECT p.map_id FROM people p LEFT JOIN person_links l ON l.map_id = p.map_id "
+            "WHERE l.map_id IS NULL AND p.email IN ({in})", list(emails))}
 
     def people_touching_programs(self, program_ids: Iterable[str]) -> set[str]:
         return {r[0] for r in self._in(
@@ -562,6 +595,13 @@ class StateStore:
         rows = self.db.execute(sql + " ORDER BY id", args)
         return [DeadLetter(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
                            json.loads(r[11]), r[12], r[13]) for r in rows]
+
+    def resolve_stale_rejections(self, run_id: int) -> int:
+        """After a full re-read: rejections not reported again were fixed at the source."""
+        cur = self.db.execute(
+            "UPDATE dead_letters SET resolved_run = ? WHERE kind = 'rejected_input' AND "
+            "resolved_run IS NULL AND run_id < ?", (run_id, run_id))
+        return cur.rowcount
 
     def resolve_dead_letters(self, run_id: int, kind: str, refs: Iterable[str]) -> int:
         total = 0

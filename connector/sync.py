@@ -1,0 +1,332 @@
+"""One reconciliation run: read the MAP, refresh the mirror, plan, write, record.
+
+Safe to run every 15 minutes and safe to kill at any point: the ledger and the
+source checkpoint are committed together; the mirror watermark moves only with
+the rows behind it; every record the connector creates carries a key
+Salesforce enforces, so a resumed run finds what the killed one wrote instead
+of writing it twice; and people stay in scope until a run completes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import httpx
+import requests
+
+from connector.config import Settings
+from connector.errors import BudgetExhausted, ConnectorError, SourceQuotaExhausted
+from connector.mappings import Mappings
+from connector.mirror import MirrorRefresh, refresh_mirror
+from connector.models import Person, Program, Rejection, TargetAccount, Touch
+from connector.plan import Plan
+from connector.planner import Planner
+from connector.salesforce import DescribeCache, SalesforceClient, Writer, require_valid_mappings
+from connector.salesforce.writer import WriteOutcome
+from connector.sources import open_source
+from connector.state.store import StateStore
+from connector.sync_execute import Executor
+
+log = logging.getLogger(__name__)
+
+SYNC_OBJECTS = ("Lead", "Contact", "Account", "Campaign", "CampaignMember")
+LEDGER_BATCH = 5_000
+
+
+class Reporter(Protocol):
+    """Progress for people watching a terminal; a no-op for machines."""
+
+    def phase(self, name: str, total: int | None = None) -> None: ...
+    def advance(self, n: int = 1) -> None: ...
+    def note(self, message: str) -> None: ...
+    def done(self) -> None: ...
+
+
+class QuietReporter:
+    def phase(self, name: str, total: int | None = None) -> None:
+        log.info("%s", name)
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def note(self, message: str) -> None:
+        log.info("%s", message)
+
+    def done(self) -> None:
+        pass
+
+
+@dataclass
+class SyncOptions:
+    as_of: datetime
+    dry_run: bool = False
+    full: bool = False
+    full_map: bool = False
+    since: datetime | None = None
+    replay: bool = False
+
+
+@dataclass
+class SyncResult:
+    run_id: int
+    status: str
+    as_of: datetime
+    plan: Plan
+    api_calls: dict[str, Any]
+    objects: dict[str, dict[str, int]]
+    dead_letters: int
+    ledger: dict[str, Any] = field(default_factory=dict)
+    drift: dict[str, int] = field(default_factory=dict)
+    findings: Counter[str] = field(default_factory=Counter)
+    estimate: dict[str, Any] = field(default_factory=dict)
+    stopped: ConnectorError | None = None
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        if self.stopped is not None:
+            return self.stopped.exit_code
+        return 1 if self.status == "partial" else 0
+
+    def as_json(self) -> dict[str, Any]:
+        """The CONTRACT.md shape, plus details under extra keys."""
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "as_of": self.as_of.isoformat(),
+            "api_calls": self.api_calls.get("total", 0),
+            "objects": self.objects,
+            "dead_letters": self.dead_letters,
+            "api_calls_by_kind": self.api_calls.get("by_kind", {}),
+            "drift": self.drift,
+            "findings": dict(self.findings),
+            "ledger": self.ledger,
+            "estimate": self.estimate,
+            "stopped": str(self.stopped) if self.stopped else None,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+class Sync:
+    def __init__(
+        self,
+        settings: Settings,
+        mappings: Mappings,
+        store: StateStore,
+        *,
+        http: requests.Session | None = None,
+        map_transport: httpx.BaseTransport | None = None,
+        reporter: Reporter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.mappings = mappings
+        self.store = store
+        self.http = http
+        self.map_transport = map_transport
+        self.reporter = reporter or QuietReporter()
+        self.sleep = sleep
+
+    # --------------------------------------------------------------- run
+
+    def run(self, options: SyncOptions) -> SyncResult:
+        started = time.monotonic()
+        kind = "sync-dry-run" if options.dry_run else "sync"
+        run_id = self.store.start_run("replay" if options.replay else kind, options.as_of)
+        stopped: ConnectorError | None = None
+        ledger: dict[str, Any] = {}
+        try:
+            try:
+                ledger = self._read_map(run_id, options)
+            except (SourceQuotaExhausted, BudgetExhausted) as exc:
+                # what was read is committed with its checkpoint; sync that much
+                stopped = exc
+                ledger = {"stopped": str(exc)}
+            client = SalesforceClient(self.settings.salesforce, http=self.http,
+                                      sleep=self.sleep).connect()
+            describe = DescribeCache(client)
+            self.reporter.phase("checking the org's fields")
+            require_valid_mappings(describe, self.mappings, SYNC_OBJECTS)
+            self.reporter.phase("refreshing the Salesforce mirror")
+            refresh = refresh_mirror(client, describe, self.store, self.mappings, run_id,
+                                     full=options.full,
+                                     on_progress=lambda obj, n: self.reporter.advance(0))
+            plan, planner = self._plan(run_id, options, refresh)
+            writer = Writer(client, sleep=self.sleep)
+            estimate = self._estimate(plan, writer, client)
+            if options.dry_run:
+                status = "dry-run"
+                objects = {obj: {"created": c["create"], "updated": c["update"],
+                                 "unchanged": c["unchanged"], "failed": 0}
+                           for obj, c in plan.counts().items()}
+            else:
+                executor = Executor(client, writer, self.store, self.mappings, planner, plan,
+                                    run_id, reporter=self.reporter)
+                outcome = executor.execute()
+                stopped = outcome.stopped or stopped
+                objects = outcome.objects
+                status = "stopped" if stopped else ("partial" if outcome.failed else "ok")
+            result = SyncResult(
+                run_id=run_id, status=status, as_of=options.as_of, plan=plan,
+                api_calls=client.log.summary(), objects=objects,
+                dead_letters=sum(self.store.dead_letter_count().values()), ledger=ledger,
+                drift=dict(plan.drift), findings=Counter(f.category for f in plan.findings),
+                estimate=estimate, stopped=stopped, seconds=time.monotonic() - started)
+        except ConnectorError as exc:
+            self.store.finish_run(run_id, "failed", {"error": str(exc), "ledger": ledger})
+            raise
+        except BaseException:
+            self.store.finish_run(run_id, "failed", {"error": "interrupted", "ledger": ledger})
+            raise
+        finally:
+            self.reporter.done()
+        self.store.finish_run(run_id, result.status, result.as_json())
+        return result
+
+    # --------------------------------------------------------- MAP read
+
+    def _read_map(self, run_id: int, options: SyncOptions) -> dict[str, Any]:
+        kind = self.settings.map.kind
+        reader = open_source(self.settings, self.mappings, transport=self.map_transport,
+                             as_of=options.as_of)
+        full_read = options.full or options.full_map or options.replay
+        checkpoint = None if full_read else self.store.watermark("map", kind)
+        known = self.store.programs()
+        counts: Counter[str] = Counter()
+        buffers: dict[type, list[Any]] = {Person: [], Program: [], Touch: [],
+                                          TargetAccount: []}
+        self.reporter.phase(f"reading the MAP ({kind})")
+
+        def flush() -> None:
+            with self.store.transaction():
+                self._flush(run_id, buffers, counts)
+
+        try:
+            for item in reader.read(checkpoint, known):
+                if isinstance(item, Rejection):
+                    self.store.add_rejection(run_id, item)
+                    counts["rejected"] += 1
+                    continue
+                buffers[type(item)].append(item)
+                if sum(len(b) for b in buffers.values()) >= LEDGER_BATCH:
+                    flush()
+                    self.reporter.advance(LEDGER_BATCH)
+        except (SourceQuotaExhausted, BudgetExhausted):
+            with self.store.transaction():
+                self._flush(run_id, buffers, counts)
+                self.store.set_watermark(run_id, "map", kind, reader.checkpoint)
+            raise
+        with self.store.transaction():
+            self._flush(run_id, buffers, counts)
+            self.store.set_watermark(run_id, "map", kind, reader.checkpoint)
+            if full_read:
+                counts["rejections_resolved"] = self.store.resolve_stale_rejections(run_id)
+        summary = reader.summary.as_dict()
+        return {"counts": dict(counts), "source": summary}
+
+    def _flush(self, run_id: int, buffers: dict[type, list[Any]],
+               counts: Counter[str]) -> None:
+        # programs and people before touches: order of the source, kept per batch
+        if buffers[Program]:
+            c = self.store.upsert_programs(run_id, buffers[Program])
+            counts["programs_new"] += c.new
+            counts["programs_changed"] += c.changed
+        if buffers[Person]:
+            c = self.store.upsert_people(run_id, buffers[Person])
+            counts["people_new"] += c.new
+            counts["people_changed"] += c.changed
+        if buffers[Touch]:
+            c, duplicates = self.store.upsert_touches(run_id, buffers[Touch])
+            counts["touches_new"] += c.new
+            counts["touches_changed"] += c.changed
+            for dup in duplicates:
+                origin = dup.origin
+                self.store.add_rejection(run_id, Rejection(
+                    kind="touch", record_id=dup.touch_id,
+                    file=origin.file if origin else None, row=origin.row if origin else None,
+                    field="touch_id", value=dup.touch_id,
+                    message=f"duplicate touch_id {dup.touch_id} with different content; the "
+                            f"first occurrence was kept",
+                    raw=dup.model_dump(mode="json", exclude={"origin"})))
+                counts["rejected"] += 1
+        if buffers[TargetAccount]:
+            self.store.upsert_target_accounts(run_id, buffers[TargetAccount])
+        for buffer in buffers.values():
+            buffer.clear()
+
+    # ------------------------------------------------------------- plan
+
+    def _scope(self, run_id: int, options: SyncOptions, refresh: MirrorRefresh) -> set[str]:
+        store = self.store
+        last = store.last_completed_run("sync")
+        if options.full or last is None:
+            return set(store.all_map_ids())
+        scope = store.people_changed_since(last)
+        changed_people_records = refresh.changed.get("Lead", set()) | \
+            refresh.changed.get("Contact", set()) | refresh.deleted.get("Lead", set()) | \
+            refresh.deleted.get("Contact", set())
+        scope |= store.people_linked_to(changed_people_records)
+        emails = {r.email for obj in ("Lead", "Contact")
+                  for r in store.mirror_get(obj, refresh.changed.get(obj, set())).values()
+                  if r.email}
+        scope |= store.unlinked_people_by_email(emails)
+        member_rows = store.mirror_get("CampaignMember",
+                                       refresh.changed.get("CampaignMember", set()))
+        member_people = {r.lead_id or r.contact_id for r in member_rows.values()}
+        scope |= store.people_linked_to({p for p in member_people if p})
+        scope |= {d.map_id for d in store.dead_letters("failed_write") if d.map_id}
+        for dead in store.dead_letters("failed_write"):
+            scope.update(dead.payload.get("map_ids", []))
+        new_campaign_people = store.people_touching_programs(
+            store.changed_programs(run_id))
+        scope |= new_campaign_people
+        if options.since is not None:
+            scope |= store.people_touched_since(options.since)
+        known = set(store.all_map_ids())
+        return scope & known
+
+    def _plan(self, run_id: int, options: SyncOptions,
+              refresh: MirrorRefresh) -> tuple[Plan, Planner]:
+        planner = Planner(self.store, self.mappings, as_of=options.as_of,
+                          tz=self.settings.salesforce.tz)
+        plan = Plan()
+        self.reporter.phase("planning campaigns")
+        planner.plan_campaigns(plan)
+        existing = {pid: value[1] for pid, value in planner.campaigns.items()
+                    if value[0] == "id"}
+        new_refs = [value[1] for value in planner.campaigns.values() if value[0] == "ref"]
+        rows: dict[str, list[Any]] = {}
+        for row in self.store.mirror_by("CampaignMemberStatus", "parent_id",
+                                        sorted(existing.values())):
+            rows.setdefault(str(row.parent_id), []).append(row)
+        planner.plan_statuses(plan, existing, rows, new_campaign_refs=new_refs)
+        scope = self._scope(run_id, options, refresh)
+        self.reporter.phase("planning people", total=len(scope))
+        planner.plan_people(plan, scope, refresh.previous_status)
+        return plan, planner
+
+    def _estimate(self, plan: Plan, writer: Writer, client: SalesforceClient) -> dict[str, Any]:
+        calls = 0
+        minimum = 0
+        for step in plan.steps:
+            n = len(step.writes)
+            calls += writer.estimate_calls(n, step.action,
+                                           has_bulk_key=step.bulk_key is not None)
+            minimum += -(-n // 200)
+        return {"write_calls": calls, "minimum_collections_calls": minimum,
+                "budget_remaining": client.budget.remaining,
+                "org_remaining": client.budget.org_remaining()}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+__all__ = ["QuietReporter", "Reporter", "Sync", "SyncOptions", "SyncResult", "WriteOutcome",
+           "now"]

@@ -1,0 +1,304 @@
+"""Executing a plan: steps in order, ids flowing from creates to dependants.
+
+After each step the results are committed to the state store in one
+transaction: the mirror learns what was written, the written-values table
+feeds drift detection, new Leads get their links, failures become dead letters
+with Salesforce's error code, and fixed dead letters are resolved. A resent
+create that meets DUPLICATE_VALUE on a Campaign Member or member status means
+the record exists (a killed run wrote it, or someone else did): it is looked up
+and updated instead, so nothing is ever written twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from connector.campaigns import furthest
+from connector.errors import ConnectorError
+from connector.mappings import Mappings
+from connector.mirror import MirrorSpec, mirror_specs
+from connector.plan import Plan, PlannedWrite, PlanStep
+from connector.planner import Planner
+from connector.salesforce import soql
+from connector.salesforce.client import SalesforceClient
+from connector.salesforce.writer import NOT_ATTEMPTED, RecordResult, WriteOp, Writer
+from connector.state.store import Finding, StateStore
+
+log = logging.getLogger(__name__)
+
+DEPENDENCY_FAILED = "DEPENDENCY_FAILED"
+OWNED_OBJECTS = frozenset({"Lead", "Contact", "Campaign"})
+
+
+@dataclass
+class ExecutionOutcome:
+    objects: dict[str, dict[str, int]]
+    failed: int = 0
+    stopped: ConnectorError | None = None
+    remaining: Counter[str] = field(default_factory=Counter)
+
+
+class Executor:
+    def __init__(self, client: SalesforceClient, writer: Writer, store: StateStore,
+                 mappings: Mappings, planner: Planner, plan: Plan, run_id: int, *,
+                 reporter: Any = None) -> None:
+        self.client = client
+        self.writer = writer
+        self.store = store
+        self.mappings = mappings
+        self.planner = planner
+        self.plan = plan
+        self.run_id = run_id
+        self.reporter = reporter
+        self.ids: dict[str, str] = {}
+        self.specs: dict[str, MirrorSpec] = {s.sobject: s for s in mirror_specs(mappings)}
+        self.objects: dict[str, dict[str, int]] = defaultdict(
+            lambda: {"created": 0, "updated": 0, "unchanged": 0, "failed": 0})
+        self.failed = 0
+
+    # ------------------------------------------------------------- driver
+
+    def execute(self) -> ExecutionOutcome:
+        for sobject, n in self.plan.unchanged.items():
+            self.objects[sobject]["unchanged"] += n
+        with self.store.transaction():
+            self.store.set_links(self.run_id, [lk for lk in self.plan.links.values()
+                                               if lk.sf_id])
+            self.store.add_findings(self.run_id, self.plan.findings)
+            self.store.add_cycle_events(self.run_id, self.planner.cycle_events)
+        done: set[str] = set()
+        stopped: ConnectorError | None = None
+        remaining: Counter[str] = Counter()
+        while True:
+            step = next((s for s in self.plan.steps if s.name not in done), None)
+            if step is None:
+                break
+            done.add(step.name)
+            if stopped is not None:
+                remaining[step.sobject] += len(step.writes)
+                continue
+            if step.name == "member statuses":
+                self._replan_new_campaign_statuses()
+            if not step.writes:
+                continue
+            if self.reporter:
+                self.reporter.phase(f"writing {step.name}", total=len(step.writes))
+            stopped = self._run_step(step, remaining)
+        return ExecutionOutcome(dict(self.objects), self.failed, stopped, remaining)
+
+    def _run_step(self, step: PlanStep, remaining: Counter[str]) -> ConnectorError | None:
+        by_ref = {w.ref: w for w in step.writes}
+        ops: list[WriteOp] = []
+        blocked: list[RecordResult] = []
+        for write in step.writes:
+            fields = dict(write.fields)
+            missing = []
+            for name, ref in write.depends.items():
+                if ref in self.ids:
+                    fields[name] = self.ids[ref]
+                else:
+                    missing.append(ref)
+            if missing:
+                blocked.append(RecordResult(
+                    write.ref, write.record_id, False, error_code=DEPENDENCY_FAILED,
+                    message=f"not written because {', '.join(missing)} could not be written"))
+                continue
+            write.fields = fields
+            group = write.group or (fields.get("CampaignId") if step.sobject in (
+                "CampaignMember", "CampaignMemberStatus") else None)
+            ops.append(WriteOp(write.ref, fields, write.record_id, group))
+        outcome = self.writer.write(step.sobject, step.action, ops,
+                                    external_id_field=step.external_id_field,
+                                    bulk_key=step.bulk_key)
+        duplicates = [r for r in outcome.results
+                      if r.error_code == "DUPLICATE_VALUE" and step.action == "create"
+                      and step.sobject in ("CampaignMember", "CampaignMemberStatus")]
+        dup_refs = {r.ref for r in duplicates}
+        with self.store.transaction():
+            self._record(step, by_ref, [r for r in outcome.results if r.ref not in dup_refs]
+                         + blocked)
+        if duplicates and outcome.stopped is None:
+            self._resolve_duplicates(step, [by_ref[r.ref] for r in duplicates])
+        if outcome.stopped is not None:
+            remaining[step.sobject] += sum(r.error_code == NOT_ATTEMPTED
+                                           for r in outcome.results)
+            return outcome.stopped
+        return None
+
+    # ------------------------------------------------------------ results
+
+    def _record(self, step: PlanStep, by_ref: Mapping[str, PlannedWrite],
+                results: Sequence[RecordResult]) -> None:
+        store = self.store
+        counts = self.objects[step.sobject]
+        written: list[tuple[str, str, Any]] = []
+        mirror_new = []
+        links = []
+        resolved = []
+        for result in results:
+            write = by_ref[result.ref]
+            if result.error_code == NOT_ATTEMPTED:
+                continue
+            if not result.success or not result.id:
+                counts["failed"] += 1
+                self.failed += 1
+                store.add_failed_write(
+                    self.run_id, step.sobject, write.ref,
+                    write.map_ids[0] if write.map_ids else None, result.error_code,
+                    result.message or "", {"fields": write.fields, "record_id": write.record_id,
+                                           "map_ids": list(write.map_ids),
+                                           "depends": write.depends,
+                                           "error_fields": list(result.fields)})
+                store.add_findings(self.run_id, [Finding(
+                    "failed_write", step.sobject, write.record_id,
+                    write.map_ids[0] if write.map_ids else None,
+                    ", ".join(result.fields) or None, None, None,
+                    f"{result.error_code}: {result.message}")])
+                continue
+            record_id = result.id
+            self.ids[write.ref] = record_id
+            resolved.append(write.ref)
+            if write.is_create:
+                counts["created" if result.created or step.action == "create"
+                       else "updated"] += 1
+                spec = self.specs.get(step.sobject)
+                if spec is not None:
+                    mirror_new.append(spec.to_row({"Id": record_id, **write.fields}))
+                for map_id in write.map_ids:
+                    link = self.plan.links.get(map_id)
+                    if link is not None and not link.sf_id:
+                        links.append(type(link)(link.map_id, step.sobject, record_id,
+                                                link.rule, link.detail, link.account_id))
+            else:
+                counts["updated"] += 1
+                store.mirror_patch(step.sobject, record_id, write.fields)
+            if step.sobject in OWNED_OBJECTS:
+                written.extend((record_id, name, value) for name, value in write.fields.items())
+        if mirror_new:
+            store.mirror_upsert(mirror_new)
+        if written:
+            store.set_written(self.run_id, step.sobject, written)
+        if links:
+            store.set_links(self.run_id, links)
+        if resolved:
+            store.resolve_dead_letters(self.run_id, "failed_write", resolved)
+
+    # -------------------------------------------------- special cases
+
+    def _replan_new_campaign_statuses(self) -> None:
+        """Campaigns created in this run came with Salesforce's default statuses;
+        read them, then plan against what is really there."""
+        new = {ref.split(":", 1)[1]: self.ids[ref]
+               for ref in self.ids if ref.startswith("Campaign:")
+               and self.planner.campaigns.get(ref.split(":", 1)[1], ("", ""))[0] == "ref"}
+        step = next((s for s in self.plan.steps if s.name == "member statuses"), None)
+        if step is not None:
+            step.writes = [w for w in step.writes if "CampaignId" not in w.depends]
+        if not new:
+            return
+        fields = ["Id", "CampaignId", "Label", "HasResponded", "IsDefault", "SortOrder",
+                  "SystemModstamp"]
+        spec = self.specs["CampaignMemberStatus"]
+        rows_by_campaign: dict[str, list[Any]] = defaultdict(list)
+        rows = []
+        for statement in soql.select_in("CampaignMemberStatus", fields, "CampaignId",
+                                        sorted(new.values())):
+            for record in self.client.query(statement):
+                row = spec.to_row(record)
+                rows.append(row)
+                rows_by_campaign[str(row.parent_id)].append(row)
+        with self.store.transaction():
+            self.store.mirror_upsert(rows)
+        self.planner.plan_statuses(self.plan, new, rows_by_campaign)
+
+    def _resolve_duplicates(self, step: PlanStep, writes: list[PlannedWrite]) -> None:
+        """A create refused as DUPLICATE_VALUE: find the record and update it instead."""
+        if step.sobject == "CampaignMember":
+            found = self._existing_members(writes)
+        else:
+            found = self._existing_statuses(writes)
+        updates: list[PlannedWrite] = []
+        missing: list[RecordResult] = []
+        for write in writes:
+            row = found.get(write.ref)
+            if row is None:
+                missing.append(RecordResult(write.ref, None, False, error_code="DUPLICATE_VALUE",
+                                            message="Salesforce reports a duplicate that could "
+                                                    "not be found"))
+                continue
+            changed = self._merge_existing(step.sobject, write, row.fields)
+            self.ids[write.ref] = row.id
+            updates.append(PlannedWrite(write.ref, step.sobject, row.id, changed,
+                                        map_ids=write.map_ids, group=row.parent_id))
+        with self.store.transaction():
+            self.store.mirror_upsert(list(found.values()))
+            if missing:
+                self._record(step, {w.ref: w for w in writes}, missing)
+        todo = [u for u in updates if u.fields]
+        self.objects[step.sobject]["unchanged"] += len(updates) - len(todo)
+        if todo:
+            update_step = PlanStep(f"{step.name} (existing)", step.sobject, "update",
+                                   step.order, writes=todo)
+            self._run_step(update_step, Counter())
+
+    def _merge_existing(self, sobject: str, write: PlannedWrite,
+                        current: Mapping[str, Any]) -> dict[str, Any]:
+        if sobject == "CampaignMember":
+            decls = self.mappings.fields.obj("CampaignMember")
+            status = decls.field("status").api_name
+            out: dict[str, Any] = {}
+            best = furthest(current.get(status), write.fields[status], self.mappings)
+            if best != current.get(status):
+                out[status] = best
+            first = decls.fields.get("first_responded_on")
+            if first is not None and write.fields.get(first.api_name) \
+                    and not current.get(first.api_name):
+                out[first.api_name] = write.fields[first.api_name]
+            return out
+        return {k: v for k, v in write.fields.items()
+                if k in ("HasResponded", "SortOrder") and current.get(k) != v}
+
+    def _existing_members(self, writes: list[PlannedWrite]) -> dict[str, Any]:
+        decls = self.mappings.fields.obj("CampaignMember")
+        fields = list(dict.fromkeys(
+            ["Id", "CampaignId", "LeadId", "ContactId", "Status", "SystemModstamp",
+             *(d.api_name for d in decls.fields.values())]))
+        campaigns = sorted({str(w.fields["CampaignId"]) for w in writes})
+        people = sorted({str(w.fields.get("LeadId") or w.fields.get("ContactId"))
+                         for w in writes})
+        where = f"(LeadId IN {soql.in_list(people)} OR ContactId IN {soql.in_list(people)})"
+        spec = self.specs["CampaignMember"]
+        found: dict[tuple[str, str], Any] = {}
+        for statement in soql.select_in("CampaignMember", fields, "CampaignId", campaigns,
+                                        extra_where=where, max_statement=12_000):
+            for record in self.client.query(statement):
+                row = spec.to_row(record)
+                for person in (row.lead_id, row.contact_id):
+                    if person:
+                        found[(str(row.parent_id), person)] = row
+        out = {}
+        for write in writes:
+            who = str(write.fields.get("LeadId") or write.fields.get("ContactId"))
+            hit = found.get((str(write.fields["CampaignId"]), who))
+            if hit is not None:
+                out[write.ref] = hit
+        return out
+
+    def _existing_statuses(self, writes: list[PlannedWrite]) -> dict[str, Any]:
+        campaigns = sorted({str(w.fields["CampaignId"]) for w in writes})
+        spec = self.specs["CampaignMemberStatus"]
+        found: dict[tuple[str, str], Any] = {}
+        for statement in soql.select_in(
+                "CampaignMemberStatus",
+                ["Id", "CampaignId", "Label", "HasResponded", "IsDefault", "SortOrder",
+                 "SystemModstamp"], "CampaignId", campaigns):
+            for record in self.client.query(statement):
+                row = spec.to_row(record)
+                found[(str(row.parent_id), str(row.map_key))] = row
+        return {w.ref: found[key] for w in writes
+                if (key := (str(w.fields["CampaignId"]), str(w.fields["Label"]).lower()))
+                in found}
