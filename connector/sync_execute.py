@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from connector.campaigns import furthest
@@ -168,11 +168,13 @@ class Executor:
                 spec = self.specs.get(step.sobject)
                 if spec is not None:
                     mirror_new.append(spec.to_row({"Id": record_id, **write.fields}))
-                for map_id in write.map_ids:
-                    link = self.plan.links.get(map_id)
-                    if link is not None and not link.sf_id:
-                        links.append(type(link)(link.map_id, step.sobject, record_id,
-                                                link.rule, link.detail, link.account_id))
+                if step.sobject in ("Lead", "Contact"):
+                    for map_id in write.map_ids:
+                        link = self.plan.links.get(map_id)
+                        if link is not None and not link.sf_id:
+                            link = replace(link, sobject=step.sobject, sf_id=record_id)
+                            self.plan.links[map_id] = link
+                            links.append(link)
             else:
                 counts["updated"] += 1
                 store.mirror_patch(step.sobject, record_id, write.fields)

@@ -31,7 +31,10 @@ TERMINAL_JOB_STATES = frozenset({"JobComplete", "Failed", "Aborted"})
 
 
 class _TimeoutSession(requests.Session):
-    """requests has no default timeout; a hung socket must not hang a sync."""
+    """A session with a default timeout (a hung socket must not hang a sync) whose
+    CA bundle wins over REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE: requests lets those
+    environment variables override ``Session.verify`` (psf/requests#3829), and
+    an explicit SF_CA_BUNDLE must not be silently ignored."""
 
     def __init__(self, timeout: float) -> None:
         super().__init__()
@@ -40,6 +43,7 @@ class _TimeoutSession(requests.Session):
     def request(self, method: str | bytes, url: str | bytes,
                 *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.default_timeout)
+        kwargs.setdefault("verify", self.verify)
         return super().request(method, url, *args, **kwargs)
 
 
