@@ -173,6 +173,8 @@ class MarketoSettings(_Base):
     client_secret: SecretStr | None = None
     # Calls a single run may spend of the instance's daily quota (50,000 by default).
     run_call_budget: int = Field(default=10_000, gt=0)
+    # How far back the first run reads activities.
+    initial_lookback_days: int = Field(default=365, gt=0)
     timeout_seconds: float = 60.0
 
 
@@ -182,6 +184,8 @@ class HubSpotSettings(_Base):
 
     base_url: str = "https://api.hubapi.com"
     token: SecretStr | None = None
+    # Calls a single run may spend of the account's daily limit.
+    run_call_budget: int = Field(default=10_000, gt=0)
     timeout_seconds: float = 60.0
 
 

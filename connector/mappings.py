@@ -139,6 +139,14 @@ class UtmRule(_Strict):
         return self
 
 
+def _check_regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from exc
+    return pattern
+
+
 class ReferrerRule(_Strict):
     hosts: list[str]
     channel: str
@@ -146,12 +154,7 @@ class ReferrerRule(_Strict):
     @field_validator("hosts")
     @classmethod
     def _regexes(cls, v: list[str]) -> list[str]:
-        for pattern in v:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from exc
-        return v
+        return [_check_regex(p) for p in v]
 
 
 class ChannelsMapping(_Strict):
@@ -279,19 +282,90 @@ class SyncMapping(_Strict):
 # --------------------------------------------------------------- sources.yaml
 
 
+class ActivityRule(_Strict):
+    """Refines a Marketo activity's touch type by a pattern (e.g. a form named 'Demo')."""
+
+    activity_type_id: int
+    # None: match against the activity's primaryAttributeValue (form name, page, email name);
+    # otherwise the name of one of its attributes ("Query Parameters", "Description", ...).
+    attribute: str | None = None
+    pattern: str
+    touch_type: str
+
+    @field_validator("pattern")
+    @classmethod
+    def _regex(cls, v: str) -> str:
+        return _check_regex(v)
+
+
+class NamePatternRule(_Strict):
+    """A regular expression on a name (a HubSpot form's name) -> touch type."""
+
+    pattern: str
+    touch_type: str
+
+    @field_validator("pattern")
+    @classmethod
+    def _regex(cls, v: str) -> str:
+        return _check_regex(v)
+
+
 class MarketoMapping(_Strict):
     # activityTypeId -> touch type; activities of other types are not read
     activity_types: dict[int, str] = Field(default_factory=dict)
+    # first matching rule wins over `activity_types`; a type with rules but no
+    # default in `activity_types` yields a touch only when a rule matches
+    activity_rules: list[ActivityRule] = Field(default_factory=list)
     # program progression status (lower-cased) -> touch type, for
-    # "Change Status in Progression" activities and program membership
+    # "Change Status in Progression" activities and program membership;
+    # a key "channel/status" (e.g. "tradeshow/attended") wins over "status"
     program_status_touch_types: dict[str, str] = Field(default_factory=dict)
+    # Marketo program channel (lower-cased) -> channel of the taxonomy, for
+    # channels whose names the taxonomy's aliases do not already cover
+    program_channels: dict[str, str] = Field(default_factory=dict)
+    # originalSourceType (lower-cased) -> channel, used when neither the
+    # acquisition program nor originalSourceInfo names a channel
+    original_source_channels: dict[str, str] = Field(default_factory=dict)
+    status_change_activity_type_id: int = 104
+    new_lead_activity_type_id: int = 12
+    data_value_change_activity_type_id: int = 13
+
+    @field_validator("program_status_touch_types", "program_channels",
+                     "original_source_channels")
+    @classmethod
+    def _lower_keys(cls, v: dict[str, str]) -> dict[str, str]:
+        return {k.strip().lower(): val for k, val in v.items()}
 
 
 class HubSpotMapping(_Strict):
     # hs_analytics_source value -> channel of the taxonomy
     source_channels: dict[str, str] = Field(default_factory=dict)
-    # marketing event participation state -> touch type
+    # marketing event participation state -> touch type; a key
+    # "eventtype/state" (e.g. "conference/attended") wins over "state"
     event_touch_types: dict[str, str] = Field(default_factory=dict)
+    # marketing event eventType (lower-cased) -> channel of the event's program
+    event_type_channels: dict[str, str] = Field(default_factory=dict)
+    # hs_analytics_source of a contact's first/last session -> touch type of
+    # that visit; other sources give `visit_touch_type`
+    source_touch_types: dict[str, str] = Field(default_factory=dict)
+    visit_touch_type: str = "web_visit"
+    # form name patterns -> touch type; other forms give `form_touch_type`
+    form_rules: list[NamePatternRule] = Field(default_factory=list)
+    form_touch_type: str = "form_fill"
+    # marketing email event type (CLICK, OPEN, ...) -> touch type; others are not read
+    email_event_touch_types: dict[str, str] = Field(default_factory=dict)
+    # a campaign property holding the campaign's channel (HubSpot has none built in)
+    campaign_channel_property: str | None = None
+
+    @field_validator("event_touch_types", "event_type_channels")
+    @classmethod
+    def _lower_keys(cls, v: dict[str, str]) -> dict[str, str]:
+        return {k.strip().lower(): val for k, val in v.items()}
+
+    @field_validator("source_touch_types", "source_channels", "email_event_touch_types")
+    @classmethod
+    def _upper_keys(cls, v: dict[str, str]) -> dict[str, str]:
+        return {k.strip().upper(): val for k, val in v.items()}
 
 
 class SourcesMapping(_Strict):
@@ -320,21 +394,33 @@ class Mappings(BaseModel):
         if unknown:
             raise ValueError(
                 f"channels.yaml touch_type_channels names unknown touch types: {unknown}")
-        for name, mapping in (("marketo.activity_types", self.sources.marketo.activity_types),
-                              ("marketo.program_status_touch_types",
-                               self.sources.marketo.program_status_touch_types),
-                              ("hubspot.event_touch_types",
-                               self.sources.hubspot.event_touch_types)):
-            bad = sorted({str(t) for t in mapping.values()} - set(self.touches.touch_types))
+        mk, hs = self.sources.marketo, self.sources.hubspot
+        touch_refs: dict[str, list[str]] = {
+            "marketo.activity_types": [str(t) for t in mk.activity_types.values()],
+            "marketo.activity_rules": [r.touch_type for r in mk.activity_rules],
+            "marketo.program_status_touch_types": list(mk.program_status_touch_types.values()),
+            "hubspot.event_touch_types": list(hs.event_touch_types.values()),
+            "hubspot.source_touch_types": list(hs.source_touch_types.values()),
+            "hubspot.visit_touch_type": [hs.visit_touch_type],
+            "hubspot.form_rules": [r.touch_type for r in hs.form_rules],
+            "hubspot.form_touch_type": [hs.form_touch_type],
+            "hubspot.email_event_touch_types": list(hs.email_event_touch_types.values()),
+        }
+        for name, used in touch_refs.items():
+            bad = sorted(set(used) - set(self.touches.touch_types))
             if bad:
                 raise ValueError(f"sources.yaml {name} names unknown touch types: {bad}")
-        bad_channels = sorted(
-            c for c in self.sources.hubspot.source_channels.values()
-            if self.channels.canonical(c) is None
-        )
-        if bad_channels:
-            raise ValueError(f"sources.yaml hubspot.source_channels names unknown channels: "
-                             f"{bad_channels}")
+        channel_refs: dict[str, list[str]] = {
+            "hubspot.source_channels": list(hs.source_channels.values()),
+            "hubspot.event_type_channels": list(hs.event_type_channels.values()),
+            "marketo.program_channels": list(mk.program_channels.values()),
+            "marketo.original_source_channels": list(mk.original_source_channels.values()),
+        }
+        for name, used in channel_refs.items():
+            bad = sorted(c for c in set(used) if self.channels.canonical(c) is None)
+            if bad:
+                raise ValueError(f"sources.yaml {name} names channels that are not in the "
+                                 f"taxonomy: {bad}")
         return self
 
 

@@ -1,0 +1,119 @@
+"""What every MAP source shares: the reader protocol, the read summary, and the
+exceptions a read stops with.
+
+The sync drives any source through :class:`SourceReader` alone, so a new
+platform only has to honour this shape (see the package docstring).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from connector.errors import BudgetExhausted, SourceError, SourceQuotaExhausted
+from connector.models import Person, Program, Rejection, TargetAccount, Touch
+
+SourceItem = Program | Person | Touch | TargetAccount | Rejection
+"""What ``read()`` yields: programs, then people, then touches, then target accounts;
+rejections appear where the rejected record would have."""
+
+CHECKPOINT_VERSION = 1
+
+
+class SourceBudgetExhausted(SourceQuotaExhausted, BudgetExhausted):
+    """The run spent its own per-run call budget on the MAP (not the MAP's daily quota).
+
+    It is both a ``SourceQuotaExhausted`` and a ``BudgetExhausted`` so callers that
+    handle either stop cleanly (exit 4, safe to re-run)."""
+
+
+class CheckpointNotReady(SourceError):
+    """``checkpoint`` was read before ``read()`` finished or stopped cleanly."""
+
+
+@dataclass
+class StreamSummary:
+    """Counts for one file or one API stream of one read."""
+
+    name: str
+    status: str = "read"  # read | appended | reread | unchanged | partial | not_read
+    read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    skipped: int = 0
+    skipped_unchanged: int = 0
+    api_calls: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status, "read": self.read, "accepted": self.accepted,
+            "rejected": self.rejected, "skipped": self.skipped,
+            "skipped_unchanged": self.skipped_unchanged, "api_calls": self.api_calls,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass
+class ReadSummary:
+    """Per stream (file or API endpoint family): read, accepted, rejected, skipped
+    (unchanged or not mapped), and the API calls the run spent."""
+
+    source: str
+    streams: dict[str, StreamSummary] = field(default_factory=dict)
+    auth_calls: int = 0
+    stopped_early: str | None = None
+
+    def stream(self, name: str) -> StreamSummary:
+        if name not in self.streams:
+            self.streams[name] = StreamSummary(name)
+        return self.streams[name]
+
+    @property
+    def api_calls(self) -> int:
+        return sum(s.api_calls for s in self.streams.values())
+
+    @property
+    def accepted(self) -> int:
+        return sum(s.accepted for s in self.streams.values())
+
+    @property
+    def rejected(self) -> int:
+        return sum(s.rejected for s in self.streams.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source, "api_calls": self.api_calls,
+            "auth_calls": self.auth_calls, "stopped_early": self.stopped_early,
+            "streams": {name: s.as_dict() for name, s in sorted(self.streams.items())},
+        }
+
+
+class SourceReader(Protocol):
+    """One read of one MAP. See the package docstring for the contract."""
+
+    def read(self, checkpoint: Mapping[str, Any] | None,
+             known_programs: Mapping[str, Program]) -> Iterator[SourceItem]: ...
+
+    @property
+    def checkpoint(self) -> dict[str, Any]: ...
+
+    @property
+    def summary(self) -> ReadSummary: ...
+
+
+def usable_checkpoint(checkpoint: Mapping[str, Any] | None, kind: str,
+                      summary: ReadSummary) -> dict[str, Any]:
+    """The previous checkpoint if it belongs to this kind of source, else a fresh one.
+
+    A checkpoint from another MAP kind (the admin switched MAP_KIND) or another
+    format version is ignored with a note, which makes the run a full read."""
+    if not checkpoint:
+        return {}
+    if checkpoint.get("kind") != kind or checkpoint.get("version") != CHECKPOINT_VERSION:
+        summary.stream("checkpoint").notes.append(
+            f"ignored a checkpoint of kind {checkpoint.get('kind')!r} "
+            f"version {checkpoint.get('version')!r}; reading everything")
+        return {}
+    return dict(checkpoint)
