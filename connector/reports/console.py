@@ -93,7 +93,7 @@ def render_sync(result: SyncResult, console: Console = out) -> None:
                   + (f"; org usage {org.get('used')}/{org.get('max')} today" if org else ""))
     if result.status == "dry-run":
         est = result.estimate
-        console.print(f"Writing this plan would take about {est.get('write_calls', 0)} API "
+        console.print(f"Writing this plan would take about {est.get('api_calls', 0)} API "
                       f"call(s) (budget left for this run: {est.get('budget_remaining')}, "
                       f"org: {est.get('org_remaining')}).")
         render_plan_samples(result.plan, console)
