@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from connector.mappings import Mappings
@@ -132,10 +132,9 @@ def coerce_csv(row: Mapping[str, str], types: Mapping[str, str]) -> dict[str, An
 class MirrorRefresh:
     changed: dict[str, set[str]] = field(default_factory=dict)
     deleted: dict[str, set[str]] = field(default_factory=dict)
-    # Lead ids whose Status moved into a recycle status, with when (LastModifiedDate)
-    previous_status: dict[str, Any] = field(default_factory=dict)
     full: set[str] = field(default_factory=set)
     bulk: set[str] = field(default_factory=set)
+    recycled: int = 0
 
 
 def refresh_mirror(
@@ -174,8 +173,8 @@ def refresh_mirror(
             types = {name: fi.type for name, fi in info.items()}
         seen: set[str] = set()
         batch: list[MirrorRow] = []
+        recycle = frozenset(mappings.sync.recycle_statuses)
         with store.transaction():
-            old_status: dict[str, Any] = {}
             for raw in reader:
                 record = coerce_csv(raw, types) if bulk else dict(raw)  # type: ignore[arg-type]
                 row = spec.to_row(record)
@@ -183,13 +182,11 @@ def refresh_mirror(
                 result.changed[spec.sobject].add(row.id)
                 batch.append(row)
                 if len(batch) >= BATCH:
-                    _flush(store, spec.sobject, batch, old_status)
+                    result.recycled += _flush(store, run_id, spec.sobject, batch, recycle)
                     batch = []
                     if on_progress:
                         on_progress(spec.sobject, len(seen))
-            _flush(store, spec.sobject, batch, old_status)
-            if spec.sobject == "Lead":
-                result.previous_status = old_status
+            result.recycled += _flush(store, run_id, spec.sobject, batch, recycle)
             if since is None:
                 result.full.add(spec.sobject)
                 gone = [r.id for r in store.mirror_all(spec.sobject) if r.id not in seen]
@@ -210,16 +207,25 @@ def refresh_mirror(
     return result
 
 
-def _flush(store: StateStore, sobject: str, rows: list[MirrorRow],
-           old_status: dict[str, Any]) -> None:
+def _flush(store: StateStore, run_id: int, sobject: str, rows: list[MirrorRow],
+           recycle: frozenset[str]) -> int:
+    """Upsert rows; a Lead whose Status has just entered a recycle status closes its
+    funnel cycle, recorded in the same transaction as the row that shows it."""
     if not rows:
-        return
-    if sobject == "Lead":
+        return 0
+    events: list[tuple[str, datetime, str]] = []
+    if sobject == "Lead" and recycle:
         before = store.mirror_get("Lead", [r.id for r in rows])
-        for r in rows:
-            prior = before.get(r.id)
-            old_status[r.id] = prior.fields.get("Status") if prior else None
+        for row in rows:
+            status = row.fields.get("Status")
+            prior = before.get(row.id)
+            if status in recycle and (prior is None or prior.fields.get("Status")
+                                      not in recycle):
+                at = datetime.fromisoformat(row.modstamp) if row.modstamp else datetime.now(UTC)
+                events.append((row.id, at, f"lead status {status}"))
     store.mirror_upsert(rows)
+    store.add_record_events(run_id, events)
+    return len(events)
 
 
 def _mark_deleted(store: StateStore, sobject: str, ids: list[str]) -> None:

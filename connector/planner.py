@@ -68,7 +68,6 @@ class Planner:
         self.programs: dict[str, Program] = store.programs()
         # program id -> ("id", campaign id) | ("ref", plan ref)
         self.campaigns: dict[str, tuple[str, str]] = {}
-        self.cycle_events: list[tuple[str, datetime, str]] = []
 
     # ---------------------------------------------------------- campaigns
 
@@ -179,8 +178,7 @@ class Planner:
 
     # -------------------------------------------------------------- people
 
-    def plan_people(self, plan: Plan, scope: set[str],
-                    previous_status: Mapping[str, Any]) -> None:
+    def plan_people(self, plan: Plan, scope: set[str]) -> None:
         targets: dict[str, Target] = {}
         unmatched: dict[str, Person] = {}
         people_cache: dict[str, Person] = {}
@@ -239,10 +237,12 @@ class Planner:
             map_ids = [m for t in batch for m in t.map_ids]
             touches = self.store.touches_of(map_ids)
             events = self.store.cycle_events(map_ids)
+            record_events = self.store.record_events(
+                r for t in batch for r in (t.sf_id, *t.converted_from) if r)
             index.load_members(self.store, batch)
             for target in batch:
-                self._plan_target(plan, target, people_cache, touches, events, index,
-                                  previous_status)
+                self._plan_target(plan, target, people_cache, touches, events, record_events,
+                                  index)
 
     def _index_for(self, people: Iterable[Person], links: Mapping[str, Link]) -> _Index:
         people = list(people)
@@ -314,21 +314,24 @@ class Planner:
 
     def _plan_target(self, plan: Plan, target: Target, people_cache: Mapping[str, Person],
                      touches: Mapping[str, list[Touch]],
-                     events: Mapping[str, list[tuple[datetime, str]]], index: _Index,
-                     previous_status: Mapping[str, Any]) -> None:
+                     events: Mapping[str, list[tuple[datetime, str]]],
+                     record_events: Mapping[str, list[tuple[datetime, str]]],
+                     index: _Index) -> None:
         people = [people_cache[m] for m in target.map_ids if m in people_cache]
         if not people:
             return
         primary = primary_person(people)
         all_touches = sorted({t.touch_id: t for m in target.map_ids
                               for t in touches.get(m, [])}.values(), key=lambda t: t.order_key)
-        close_events = sorted({e for m in target.map_ids for e in events.get(m, [])})
         record = index.get(target.sobject, target.sf_id) if target.sf_id else None
-        if record is not None and target.sobject == "Lead":
-            event = self._recycle_event(record, previous_status)
-            if event is not None:
-                close_events = sorted({*close_events, event})
-                self.cycle_events.extend((m, event[0], event[1]) for m in target.map_ids)
+        # close events: per person (e.g. the SLA) and per Salesforce record (a lead
+        # status entering a recycle status, also on the lead a contact came from);
+        # none after as_of, so a run reproduces exactly
+        records = [r for r in (target.sf_id, *target.converted_from) if r]
+        close_events = sorted(
+            e for e in {*(e for m in target.map_ids for e in events.get(m, [])),
+                        *(e for r in records for e in record_events.get(r, []))}
+            if e[0] <= self.as_of)
         sources = compute_source_fields(people, all_touches, self.programs, close_events,
                                         self.mappings.channels)
         decls = self.f.obj(target.sobject)
@@ -380,18 +383,6 @@ class Planner:
             return False
         have = canonical(cycle_decl, record.fields.get(cycle_decl.api_name))
         return have is not None and have != canonical(cycle_decl, sources.cycle)
-
-    def _recycle_event(self, lead: MirrorRow,
-                       previous_status: Mapping[str, Any]) -> tuple[datetime, str] | None:
-        status = lead.fields.get("Status")
-        recycle = set(self.mappings.sync.recycle_statuses)
-        if status not in recycle or lead.id not in previous_status:
-            return None
-        if previous_status[lead.id] in recycle:
-            return None  # already recycled when last seen: not a new close
-        stamp = lead.modstamp
-        at = datetime.fromisoformat(stamp) if stamp else self.as_of
-        return min(at, self.as_of), f"lead status {status}"
 
     def _original_source_skip(self, decls: Any, desired: Mapping[str, Any],
                               record: MirrorRow) -> frozenset[str]:

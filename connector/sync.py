@@ -308,7 +308,7 @@ class Sync:
         planner.plan_statuses(plan, existing, rows, new_campaign_refs=new_refs)
         scope = self._scope(run_id, options, refresh)
         self.reporter.phase("planning people", total=len(scope))
-        planner.plan_people(plan, scope, refresh.previous_status)
+        planner.plan_people(plan, scope)
         return plan, planner
 
     def _estimate(self, plan: Plan, writer: Writer, client: SalesforceClient) -> dict[str, Any]:

@@ -69,7 +69,6 @@ class Executor:
             self.store.set_links(self.run_id, [lk for lk in self.plan.links.values()
                                                if lk.sf_id])
             self.store.add_findings(self.run_id, self.plan.findings)
-            self.store.add_cycle_events(self.run_id, self.planner.cycle_events)
         done: set[str] = set()
         stopped: ConnectorError | None = None
         remaining: Counter[str] = Counter()

@@ -148,4 +148,15 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ix_findings_run ON findings(run_id, category);
     """,
+    # 2: close events observed on Salesforce records (a Lead's status entering a
+    # recycle status), stored with the mirror rows that revealed them
+    """
+    CREATE TABLE record_events (
+        sf_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        run_id INTEGER NOT NULL,
+        PRIMARY KEY (sf_id, at, reason)
+    );
+    """,
 ]

@@ -537,6 +537,20 @@ class StateStore:
             "INSERT OR IGNORE INTO cycle_events (map_id, at, reason, run_id) VALUES (?,?,?,?)",
             [(m, _iso(at), reason, run_id) for m, at, reason in events])
 
+    def record_events(self, sf_ids: Iterable[str]) -> dict[str, list[tuple[datetime, str]]]:
+        out: dict[str, list[tuple[datetime, str]]] = {}
+        for sf_id, at, reason in self._in(
+                "SELECT sf_id, at, reason FROM record_events WHERE sf_id IN ({in}) "
+                "ORDER BY at", list(sf_ids)):
+            out.setdefault(sf_id, []).append((datetime.fromisoformat(at), reason))
+        return out
+
+    def add_record_events(self, run_id: int,
+                          events: Iterable[tuple[str, datetime, str]]) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO record_events (sf_id, at, reason, run_id) VALUES (?,?,?,?)",
+            [(sf_id, _iso(at), reason, run_id) for sf_id, at, reason in events])
+
     # ---------------------------------------------------------- watermarks
 
     def watermark(self, scope: str, name: str) -> Any:
