@@ -141,10 +141,12 @@ class SalesforceSettings(_Base):
         """The flow the configured variables select, most capable first."""
         if self.client_id and self.username and self.private_key_file:
             return "jwt_bearer"
-        if self.client_id and self.client_secret:
-            return "client_credentials"
+        # a password is only ever set for the (legacy) password flow, which also
+        # needs the client id and secret, so it decides before client credentials
         if self.username and self.password:
             return "password"
+        if self.client_id and self.client_secret:
+            return "client_credentials"
         if self.access_token:
             return "access_token"
         raise ConfigError(
