@@ -299,11 +299,12 @@ def demo(
 
 def _mount_optional() -> None:
     """Sub-apps from the emulator and data generator packages."""
-    from connector.datagen.cli import datagen_app
+    from connector.datagen.cli import generate_command
     from connector.emulator.cli import emulator_app
 
     app.add_typer(emulator_app, name="emulator")
-    app.add_typer(datagen_app, name="generate-data")
+    app.command("generate-data", help="Generate a demo/benchmark MAP export and a matching "
+                "Salesforce seed.")(generate_command)
 
 
 def main() -> None:

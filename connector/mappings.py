@@ -470,9 +470,9 @@ def _load_file(path: Path, model: type[BaseModel]) -> BaseModel:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise MappingError(f"{path}: cannot read: {exc}") from exc
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
     try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise MappingError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
@@ -480,6 +480,8 @@ def _load_file(path: Path, model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
+        # only now is the node tree worth building: it gives each error its line
+        root = yaml.compose(text, Loader=loader)
         problems = []
         for err in exc.errors():
             loc = err["loc"]

@@ -10,6 +10,7 @@ watermark (``SystemModstamp`` with an overlap), plus deletions through
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,12 +32,40 @@ def _lower(value: Any) -> str | None:
     return str(value).strip().lower() or None if value not in (None, "") else None
 
 
+_SF_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?(Z|[+-]00:?00)$")
+# Stamps, fields fixed at creation, and fields Salesforce derives from others: a
+# difference in these alone is not a change the connector must react to.
+_IGNORED = frozenset({"SystemModstamp", "LastModifiedDate", "LastModifiedById", "CreatedDate",
+                      "CreatedById", "OwnerId", "HasResponded", "Name"})
+
+
 def _stamp(value: Any) -> str | None:
     """Datetimes as one sortable text form, whichever API (REST or Bulk CSV) sent them."""
     if value in (None, ""):
         return None
-    moment = parse_timestamp(str(value))
+    text = str(value)
+    fast = _SF_DATETIME.match(text)
+    if fast:  # Salesforce always answers in UTC: skip the general parser
+        return f"{fast.group(1)}.{(fast.group(2) or '0').ljust(3, '0')[:3]}+00:00"
+    moment = parse_timestamp(text)
     return moment.isoformat(timespec="milliseconds") if moment else None
+
+
+def _comparable(value: Any) -> Any:
+    if value is None or value == "" or value is False:
+        return None  # blank, whichever way it is spelled
+    if isinstance(value, str) and _SF_DATETIME.match(value):
+        return _stamp(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    return float(value)
+
+
+def same_fields(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two copies of a record agree, ignoring system stamps and API formatting
+    (the connector stores what it wrote; the org echoes it as ...000+0000)."""
+    keys = (set(a) | set(b)) - _IGNORED
+    return all(_comparable(a.get(k)) == _comparable(b.get(k)) for k in keys)
 
 
 @dataclass(frozen=True)
@@ -179,14 +208,15 @@ def refresh_mirror(
                 record = coerce_csv(raw, types) if bulk else dict(raw)  # type: ignore[arg-type]
                 row = spec.to_row(record)
                 seen.add(row.id)
-                result.changed[spec.sobject].add(row.id)
                 batch.append(row)
                 if len(batch) >= BATCH:
-                    result.recycled += _flush(store, run_id, spec.sobject, batch, recycle)
+                    result.recycled += _flush(store, run_id, spec.sobject, batch, recycle,
+                                              result.changed[spec.sobject])
                     batch = []
                     if on_progress:
                         on_progress(spec.sobject, len(seen))
-            result.recycled += _flush(store, run_id, spec.sobject, batch, recycle)
+            result.recycled += _flush(store, run_id, spec.sobject, batch, recycle,
+                                      result.changed[spec.sobject])
             if since is None:
                 result.full.add(spec.sobject)
                 gone = [r.id for r in store.mirror_all(spec.sobject) if r.id not in seen]
@@ -208,14 +238,20 @@ def refresh_mirror(
 
 
 def _flush(store: StateStore, run_id: int, sobject: str, rows: list[MirrorRow],
-           recycle: frozenset[str]) -> int:
-    """Upsert rows; a Lead whose Status has just entered a recycle status closes its
-    funnel cycle, recorded in the same transaction as the row that shows it."""
+           recycle: frozenset[str], changed: set[str]) -> int:
+    """Upsert rows, noting which really changed (a record the connector itself just
+    wrote comes back with a new stamp but the values it already has). A Lead whose
+    Status has just entered a recycle status closes its funnel cycle, recorded in
+    the same transaction as the row that shows it."""
     if not rows:
         return 0
     events: list[tuple[str, datetime, str]] = []
+    before = store.mirror_get(sobject, [r.id for r in rows])
+    for row in rows:
+        prior = before.get(row.id)
+        if prior is None or not same_fields(prior.fields, row.fields):
+            changed.add(row.id)
     if sobject == "Lead" and recycle:
-        before = store.mirror_get("Lead", [r.id for r in rows])
         for row in rows:
             status = row.fields.get("Status")
             prior = before.get(row.id)

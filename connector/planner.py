@@ -240,9 +240,12 @@ class Planner:
             record_events = self.store.record_events(
                 r for t in batch for r in (t.sf_id, *t.converted_from) if r)
             index.load_members(self.store, batch)
+            written = {obj: self.store.written(obj, [t.sf_id for t in batch
+                                                     if t.sf_id and t.sobject == obj])
+                       for obj in ("Lead", "Contact")}
             for target in batch:
                 self._plan_target(plan, target, people_cache, touches, events, record_events,
-                                  index)
+                                  written, index)
 
     def _index_for(self, people: Iterable[Person], links: Mapping[str, Link]) -> _Index:
         people = list(people)
@@ -316,6 +319,7 @@ class Planner:
                      touches: Mapping[str, list[Touch]],
                      events: Mapping[str, list[tuple[datetime, str]]],
                      record_events: Mapping[str, list[tuple[datetime, str]]],
+                     written_by_object: Mapping[str, Mapping[str, dict[str, Any]]],
                      index: _Index) -> None:
         people = [people_cache[m] for m in target.map_ids if m in people_cache]
         if not people:
@@ -350,7 +354,7 @@ class Planner:
                                             reasons=diff.reasons))
             person_ref: tuple[str, str] = ("ref", target.ref)
         else:
-            written = self.store.written(target.sobject, [record.id]).get(record.id, {})
+            written = written_by_object[target.sobject].get(record.id, {})
             new_cycle = self._new_cycle(decls, record, sources)
             skip = self._original_source_skip(decls, desired, record)
             diff = diff_record(decls, desired, record.fields, written, new_cycle=new_cycle,
