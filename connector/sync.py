@@ -81,6 +81,7 @@ class SyncResult:
     api_calls: dict[str, Any]
     objects: dict[str, dict[str, int]]
     dead_letters: int
+    dead_letters_by_kind: dict[str, int] = field(default_factory=dict)
     ledger: dict[str, Any] = field(default_factory=dict)
     drift: dict[str, int] = field(default_factory=dict)
     findings: Counter[str] = field(default_factory=Counter)
@@ -103,6 +104,7 @@ class SyncResult:
             "api_calls": self.api_calls.get("total", 0),
             "objects": self.objects,
             "dead_letters": self.dead_letters,
+            "dead_letters_by_kind": self.dead_letters_by_kind,
             "api_calls_by_kind": self.api_calls.get("by_kind", {}),
             "drift": self.drift,
             "findings": dict(self.findings),
@@ -172,10 +174,11 @@ class Sync:
                 stopped = outcome.stopped or stopped
                 objects = outcome.objects
                 status = "stopped" if stopped else ("partial" if outcome.failed else "ok")
+            dead = self.store.dead_letter_count()
             result = SyncResult(
                 run_id=run_id, status=status, as_of=options.as_of, plan=plan,
                 api_calls=client.log.summary(), objects=objects,
-                dead_letters=sum(self.store.dead_letter_count().values()), ledger=ledger,
+                dead_letters=sum(dead.values()), dead_letters_by_kind=dead, ledger=ledger,
                 drift=dict(plan.drift), findings=Counter(f.category for f in plan.findings),
                 estimate=estimate, stopped=stopped, seconds=time.monotonic() - started)
         except ConnectorError as exc:

@@ -103,9 +103,14 @@ def render_sync(result: SyncResult, console: Console = out) -> None:
     if result.findings:
         console.print("Findings: " + ", ".join(f"{k} {v}" for k, v in
                                                sorted(result.findings.items())))
-    if result.dead_letters:
-        console.print(f"[yellow]{result.dead_letters} record(s) are kept for replay[/yellow] "
-                      f"(`connector replay` retries them)")
+    kinds = result.dead_letters_by_kind
+    if kinds.get("failed_write"):
+        console.print(f"[yellow]{kinds['failed_write']} record(s) could not be written[/yellow]"
+                      f" and are kept with Salesforce's error; the next run or "
+                      f"`connector replay` retries them")
+    if kinds.get("rejected_input"):
+        console.print(f"{kinds['rejected_input']} input row(s) were rejected (file, row and "
+                      f"field are kept); fix them at the source and run `connector replay`")
     if result.stopped is not None:
         console.print(f"[yellow]Stopped early:[/yellow] {result.stopped}")
 
