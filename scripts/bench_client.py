@@ -22,9 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_common import emulator, peak_rss_mb, run_child, settings_for  # noqa: E402
+from bench_common import emulator, peak_rss_mb, run_child, settings_for
 
-from connector.salesforce import SalesforceClient, WriteOp, Writer  # noqa: E402
+from connector.salesforce import SalesforceClient, WriteOp, Writer
 
 BULK_MINIMUM = 7  # create, upload, close, poll, successful/failed/unprocessed results
 

@@ -27,13 +27,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_common import emulator, peak_rss_mb, run_child, settings_for  # noqa: E402
+from bench_common import emulator, peak_rss_mb, run_child, settings_for
 
-from connector.datagen import generate  # noqa: E402
-from connector.datagen.generate import DEFAULT_AS_OF  # noqa: E402
-from connector.mappings import load_mappings  # noqa: E402
-from connector.state.store import open_store  # noqa: E402
-from connector.sync import Sync, SyncOptions, SyncResult  # noqa: E402
+from connector.datagen import generate
+from connector.datagen.generate import DEFAULT_AS_OF
+from connector.mappings import load_mappings
+from connector.state.store import open_store
+from connector.sync import Sync, SyncOptions, SyncResult
 
 
 def writes_minimum(result: SyncResult) -> int:
@@ -42,8 +42,10 @@ def writes_minimum(result: SyncResult) -> int:
 
 def append_touches(map_dir: Path, share: float, seed: int) -> int:
     """1% of people gain a form fill on a program they know: appended rows."""
-    people = [r["map_id"] for r in csv.DictReader(open(map_dir / "people.csv"))]
-    programs = [r["program_id"] for r in csv.DictReader(open(map_dir / "programs.csv"))]
+    with open(map_dir / "people.csv", encoding="utf-8") as fh:
+        people = [r["map_id"] for r in csv.DictReader(fh)]
+    with open(map_dir / "programs.csv", encoding="utf-8") as fh:
+        programs = [r["program_id"] for r in csv.DictReader(fh)]
     rng = random.Random(seed)
     chosen = rng.sample(people, max(1, int(len(people) * share)))
     when = (DEFAULT_AS_OF - timedelta(days=1)).isoformat()
