@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import psutil
+import psutil  # type: ignore[import-untyped]
 import requests
 from simple_salesforce.api import Salesforce
 
@@ -73,15 +73,17 @@ def stats(env: dict[str, str], session: requests.Session) -> dict[str, Any]:
 def collections_upsert(sf: Salesforce, records: list[dict[str, Any]]) -> None:
     for start in range(0, len(records), BATCH):
         chunk = [{"attributes": {"type": "Lead"}, **r} for r in records[start:start + BATCH]]
-        results = sf.restful("composite/sobjects/Lead/MAP_Id__c", method="PATCH",
-                             json={"allOrNone": False, "records": chunk})
+        results: list[dict[str, Any]] = sf.restful(
+            "composite/sobjects/Lead/MAP_Id__c", method="PATCH",
+            json={"allOrNone": False, "records": chunk}) or []
         failed = [r for r in results if not r["success"]]
         if failed:
             raise SystemExit(f"collections upsert failed: {failed[:3]}")
 
 
 def bulk_upsert(sf: Salesforce, records: list[dict[str, Any]]) -> None:
-    results = sf.bulk2.Lead.upsert(records=records, external_id_field="MAP_Id__c", wait=0)
+    bulk2: Any = sf.bulk2  # simple-salesforce resolves objects by attribute at run time
+    results = bulk2.Lead.upsert(records=records, external_id_field="MAP_Id__c", wait=0)
     failed = sum(int(r["numberRecordsFailed"]) for r in results)
     if failed:
         raise SystemExit(f"bulk upsert: {failed} records failed")
@@ -100,8 +102,9 @@ def measure(label: str, n: int, action: Callable[[], None], env: dict[str, str],
     cpu = sum(server.cpu_times()[:2]) - cpu_before
     after = stats(env, session)["api_calls"]
     rss = server.memory_info().rss / 2**20
+    calls = after["total"] - before["total"]
     print(f"{label:<28} {n:>8,} {elapsed:>7.2f}s {n / elapsed:>9,.0f}/s {cpu:>7.2f}s "
-          f"{n / cpu:>9,.0f}/s {after['total'] - before['total']:>6} {rss:>6.0f} MiB")
+          f"{n / cpu:>9,.0f}/s {calls:>6} {cpu * 1000 / calls:>8.1f} {rss:>6.0f} MiB")
 
 
 def run_all(n: int, env: dict[str, str], proc: subprocess.Popen[bytes]) -> None:
@@ -124,7 +127,7 @@ def main() -> None:
     args = parser.parse_args()
     counts = args.records or [10_000, 100_000]
     print(f"{'run':<28} {'records':>8} {'wall':>8} {'wall rate':>11} {'srv CPU':>8} "
-          f"{'CPU rate':>11} {'calls':>6} {'srv RSS':>10}")
+          f"{'CPU rate':>11} {'calls':>6} {'ms/call':>8} {'srv RSS':>10}")
     for n in counts:
         with tempfile.TemporaryDirectory(prefix="bench-emulator-") as tmp:
             proc, env = start_server(Path(tmp) / "org")

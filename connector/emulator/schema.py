@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from connector.emulator import ids
+from connector import sfid as ids
 from connector.mappings import TEXT_TYPES, FieldDecl, Mappings
 
 SYSTEM_FIELDS = ("Id", "IsDeleted", "CreatedDate", "CreatedById", "LastModifiedDate",
@@ -134,6 +134,8 @@ class ObjectSchema:
     custom: bool = False
     label: str = ""
     owned: bool = False
+    # Auto-number display format of a custom object's Name, e.g. "ATT-{0000000}".
+    name_format: str = ""
     _lower: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -291,9 +293,11 @@ class Schema:
                 fields["Name"] = FieldSchema("Name", "string", "Name", length=80,
                                              createable=False, updateable=False,
                                              formula="autonumber")
+                name_format = (obj_decl.custom_object.name_field.get("display_format", "")
+                               if obj_decl.custom_object else "")
                 objects[obj_name] = ObjectSchema(
                     obj_name, f"a0{ids._BASE62[custom_prefix]}", fields, custom=True,
-                    label=label, owned=True)
+                    label=label, owned=True, name_format=name_format)
                 custom_prefix += 1
             target = objects[obj_name]
             for decl in obj_decl.fields.values():

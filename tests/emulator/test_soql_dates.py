@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from connector.emulator import ids
+from connector import sfid as ids
 from connector.emulator.schema import Schema, to_db
 from connector.emulator.soql import compile_soql
 from connector.emulator.soql.dates import DATE_LITERALS, N_DATE_LITERALS, date_range

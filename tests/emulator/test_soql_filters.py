@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from connector.emulator import ids
+from connector import sfid as ids
 from connector.emulator.schema import Schema, to_db
 from connector.emulator.soql import SoqlError, compile_soql
 from connector.emulator.soql.where import BIND_LIST_LIMIT

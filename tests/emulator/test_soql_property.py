@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connector.emulator import ids
+from connector import sfid as ids
 from connector.emulator.schema import Schema, to_db
 from connector.emulator.soql import compile_soql
 from connector.mappings import load_mappings

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from connector.emulator import ids
+from connector import sfid as ids
 from connector.emulator.schema import Schema, to_db
 from connector.emulator.soql import CompiledQuery, compile_soql
 from connector.emulator.soql.shape import java_double

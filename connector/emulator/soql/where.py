@@ -17,7 +17,7 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from connector.emulator import ids
+from connector import sfid as ids
 from connector.emulator.schema import NUMERIC_TYPES, format_datetime
 from connector.emulator.soql.dates import DateRange, date_range
 from connector.emulator.soql.errors import (
