@@ -58,10 +58,22 @@ def _parse_as_of(value: str | None) -> datetime:
 def _fail(exc: ConnectorError) -> NoReturn:
     from connector.reports.console import err
 
+    if _JSON_OUTPUT:
+        # machines reading stdout get an object even when the command fails
+        _emit_json({"status": "failed", "error": exc.message, "hint": exc.hint,
+                    "exit_code": exc.exit_code})
     err.print(f"[bold red]error:[/bold red] {exc.message}", highlight=False)
     if exc.hint:
         err.print(f"  [dim]->[/dim] {exc.hint}", highlight=False)
     raise typer.Exit(exc.exit_code)
+
+
+_JSON_OUTPUT = False
+
+
+def _json_mode(fmt: Format) -> None:
+    global _JSON_OUTPUT
+    _JSON_OUTPUT = fmt is Format.json
 
 
 def _guard(fn: Callable[[], T]) -> T:
@@ -98,6 +110,7 @@ def _emit_json(data: Any) -> None:
 def _run_sync(*, dry_run: bool, full: bool, since: str | None, as_of: str | None,
               fmt: Format, replay: bool = False, verbose: bool = False) -> None:
     _setup_logging(verbose)
+    _json_mode(fmt)
     from connector.reports.console import RichReporter, render_sync
     from connector.sync import QuietReporter, Sync, SyncOptions
 
@@ -158,6 +171,7 @@ def runs(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Recent runs with their status and counts."""
+    _json_mode(fmt)
 
     def go() -> None:
         from rich.table import Table
@@ -195,6 +209,7 @@ def explain_person_cmd(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Match rule, sources, cycles, touches and field decisions for one person."""
+    _json_mode(fmt)
 
     def go() -> None:
         from connector.explain import explain_person
@@ -237,6 +252,7 @@ def explain_person_cmd(
 @app.command()
 def doctor(fmt: FormatOpt = Format.table) -> None:
     """Connection, login, fields present and writable, API budget, state and MAP."""
+    _json_mode(fmt)
 
     def go() -> int:
         from connector.doctor import run_doctor

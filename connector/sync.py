@@ -21,7 +21,12 @@ import httpx
 import requests
 
 from connector.config import Settings
-from connector.errors import BudgetExhausted, ConnectorError, SourceQuotaExhausted
+from connector.errors import (
+    ApiLimitExceeded,
+    BudgetExhausted,
+    ConnectorError,
+    SourceQuotaExhausted,
+)
 from connector.mappings import Mappings
 from connector.mirror import MirrorRefresh, refresh_mirror
 from connector.models import Person, Program, Rejection, TargetAccount, Touch
@@ -150,15 +155,37 @@ class Sync:
                 # what was read is committed with its checkpoint; sync that much
                 stopped = exc
                 ledger = {"stopped": str(exc)}
-            client = SalesforceClient(self.settings.salesforce, http=self.http,
-                                      sleep=self.sleep).connect()
+            result = self._salesforce(run_id, options, stopped)
+            result.ledger = ledger
+            result.seconds = time.monotonic() - started
+        except ConnectorError as exc:
+            self.store.finish_run(run_id, "failed", {"error": str(exc), "ledger": ledger})
+            raise
+        except BaseException:
+            self.store.finish_run(run_id, "failed", {"error": "interrupted", "ledger": ledger})
+            raise
+        finally:
+            self.reporter.done()
+        self.store.finish_run(run_id, result.status, result.as_json())
+        return result
+
+    def _salesforce(self, run_id: int, options: SyncOptions,
+                    stopped: ConnectorError | None) -> SyncResult:
+        """Check, mirror, plan and write; a budget or daily-limit stop anywhere in
+        here ends the run cleanly (status ``stopped``, exit 4) with what it did."""
+        client = SalesforceClient(self.settings.salesforce, http=self.http, sleep=self.sleep)
+        plan = Plan()
+        objects: dict[str, dict[str, int]] = {}
+        estimate: dict[str, Any] = {}
+        status = "ok"
+        try:
+            client.connect()
             describe = DescribeCache(client)
             self.reporter.phase("checking the org's fields")
             require_valid_mappings(describe, self.mappings, SYNC_OBJECTS)
             self.reporter.phase("refreshing the Salesforce mirror")
             refresh = refresh_mirror(client, describe, self.store, self.mappings, run_id,
-                                     full=options.full,
-                                     on_progress=lambda obj, n: self.reporter.advance(0))
+                                     full=options.full)
             plan, planner = self._plan(run_id, options, refresh)
             writer = Writer(client, sleep=self.sleep)
             estimate = self._estimate(plan, writer, client)
@@ -173,24 +200,18 @@ class Sync:
                 outcome = executor.execute()
                 stopped = outcome.stopped or stopped
                 objects = outcome.objects
-                status = "stopped" if stopped else ("partial" if outcome.failed else "ok")
-            dead = self.store.dead_letter_count()
-            result = SyncResult(
-                run_id=run_id, status=status, as_of=options.as_of, plan=plan,
-                api_calls=client.log.summary(), objects=objects,
-                dead_letters=sum(dead.values()), dead_letters_by_kind=dead, ledger=ledger,
-                drift=dict(plan.drift), findings=Counter(f.category for f in plan.findings),
-                estimate=estimate, stopped=stopped, seconds=time.monotonic() - started)
-        except ConnectorError as exc:
-            self.store.finish_run(run_id, "failed", {"error": str(exc), "ledger": ledger})
-            raise
-        except BaseException:
-            self.store.finish_run(run_id, "failed", {"error": "interrupted", "ledger": ledger})
-            raise
-        finally:
-            self.reporter.done()
-        self.store.finish_run(run_id, result.status, result.as_json())
-        return result
+                status = "partial" if outcome.failed else "ok"
+        except (BudgetExhausted, ApiLimitExceeded) as exc:
+            stopped = exc
+        if stopped is not None:
+            status = "stopped"
+        dead = self.store.dead_letter_count()
+        return SyncResult(
+            run_id=run_id, status=status, as_of=options.as_of, plan=plan,
+            api_calls=client.log.summary(), objects=objects,
+            dead_letters=sum(dead.values()), dead_letters_by_kind=dead,
+            drift=dict(plan.drift), findings=Counter(f.category for f in plan.findings),
+            estimate=estimate, stopped=stopped)
 
     # --------------------------------------------------------- MAP read
 
