@@ -22,7 +22,7 @@ from connector.state.store import Finding, Link
 Action = Literal["create", "update", "upsert"]
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedWrite:
     ref: str
     sobject: str
@@ -130,7 +130,6 @@ def diff_record(
         if current is None:
             if want is not None:
                 out.fields[name] = want
-                out.reasons[name] = "new record"
             continue
         if key in skip:
             continue

@@ -100,7 +100,7 @@ class Planner:
                     step = plan.step(f"campaigns (level {level_no})", "Campaign", "upsert",
                                      order=10 + level_no, external_id_field=key_field)
                     step.writes.append(PlannedWrite(ref, "Campaign", None, diff.fields,
-                                                    depends=depends, reasons=diff.reasons))
+                                                    depends=depends))
                     self.campaigns[pid] = ("ref", ref)
                     continue
                 self.campaigns[pid] = ("id", current.id)
@@ -350,8 +350,7 @@ class Planner:
             step = plan.step("new leads", "Lead", "upsert", order=50,
                              external_id_field=decls.field("map_id").api_name)
             step.writes.append(PlannedWrite(target.ref, "Lead", None, diff.fields,
-                                            depends=depends, map_ids=tuple(target.map_ids),
-                                            reasons=diff.reasons))
+                                            depends=depends, map_ids=tuple(target.map_ids)))
             person_ref: tuple[str, str] = ("ref", target.ref)
         else:
             written = written_by_object[target.sobject].get(record.id, {})
@@ -441,6 +440,7 @@ class Planner:
         first_decl = decls.fields.get("first_responded_on")
         states = member_states(touches, self.mappings, self.tz)
         person_field = "LeadId" if target.sobject == "Lead" else "ContactId"
+        map_ids = tuple(target.map_ids)  # shared by this person's memberships
         for pid, state in sorted(states.items()):
             campaign = self._campaign_value(pid)
             if campaign is None:
@@ -462,7 +462,7 @@ class Planner:
                 plan.step("campaign members", "CampaignMember", "create", order=60,
                           bulk_key=("CampaignId", "LeadId", "ContactId")).writes.append(
                     PlannedWrite(ref, "CampaignMember", None, fields, depends=depends,
-                                 map_ids=tuple(target.map_ids),
+                                 map_ids=map_ids,
                                  group=campaign[1] if campaign[0] == "id" else None))
                 continue
             changed: dict[str, Any] = {}
@@ -480,7 +480,7 @@ class Planner:
                 plan.step("campaign member updates", "CampaignMember", "update",
                           order=61).writes.append(
                     PlannedWrite(ref, "CampaignMember", existing.id, changed, before=before,
-                                 map_ids=tuple(target.map_ids), group=existing.parent_id))
+                                 map_ids=map_ids, group=existing.parent_id))
             else:
                 plan.unchanged["CampaignMember"] += 1
 
