@@ -19,7 +19,7 @@ from connector.errors import ConfigError
 from connector.mappings import Mappings
 from connector.models import Person
 from connector.policies import canonical, decide
-from connector.source_fields import compute_source_fields
+from connector.source_fields import compute_source_fields, source_values
 from connector.state.store import StateStore
 
 
@@ -84,15 +84,7 @@ def explain_person(store: StateStore, mappings: Mappings, key: str, *,
                     "people_on_record": group}
     record = store.mirror_get(link.sobject, [link.sf_id]).get(link.sf_id)
     written = store.written(link.sobject, [link.sf_id]).get(link.sf_id, {})
-    desired = {
-        "original_source": sources.original_source,
-        "original_source_detail": sources.original_source_detail,
-        "original_source_date": sources.original_source_date,
-        "first_touch_channel": sources.first_touch.channel if sources.first_touch else None,
-        "first_touch_date": sources.first_touch.occurred_at if sources.first_touch else None,
-        "last_touch_date": sources.last_touch.occurred_at if sources.last_touch else None,
-        "funnel_cycle": sources.cycle,
-    }
+    desired = source_values(sources)
     decls = mappings.fields.obj(link.sobject)
     for key, value in desired.items():
         decl = decls.fields.get(key)

@@ -34,7 +34,7 @@ from connector.models import Person, Program, Touch
 from connector.plan import Plan, PlannedWrite, diff_record
 from connector.policies import canonical
 from connector.sfid import to18
-from connector.source_fields import SourceFields, compute_source_fields
+from connector.source_fields import SourceFields, compute_source_fields, source_values
 from connector.state.store import Finding, Link, MirrorRow, StateStore
 
 CHUNK = 2_000
@@ -413,13 +413,7 @@ class Planner:
             "employees": person.employees,
             "annual_revenue": person.annual_revenue,
             "country": person.country,
-            "original_source": sources.original_source,
-            "original_source_detail": sources.original_source_detail,
-            "original_source_date": sources.original_source_date,
-            "first_touch_channel": sources.first_touch.channel if sources.first_touch else None,
-            "first_touch_date": sources.first_touch.occurred_at if sources.first_touch else None,
-            "last_touch_date": sources.last_touch.occurred_at if sources.last_touch else None,
-            "funnel_cycle": sources.cycle,
+            **source_values(sources),
         }
         depends: dict[str, str] = {}
         for key, touch in (("first_touch_campaign", sources.first_touch),

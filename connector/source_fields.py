@@ -133,3 +133,18 @@ def compute_source_fields(
         cycle_open=bool(current and current.is_open),
         explanation=tuple(why),
     )
+
+
+def source_values(sources: SourceFields) -> dict[str, object]:
+    """The person fields these values fill, by field key of ``fields.yaml``
+    (campaign lookups excepted: they need the campaign's Salesforce id)."""
+    first, last = sources.first_touch, sources.last_touch
+    return {
+        "original_source": sources.original_source,
+        "original_source_detail": sources.original_source_detail,
+        "original_source_date": sources.original_source_date,
+        "first_touch_channel": first.channel if first else None,
+        "first_touch_date": first.occurred_at if first else None,
+        "last_touch_date": last.occurred_at if last else None,
+        "funnel_cycle": sources.cycle,
+    }
