@@ -10,6 +10,7 @@ watermark (``SystemModstamp`` with an overlap), plus deletions through
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -64,8 +65,24 @@ def _comparable(value: Any) -> Any:
 def same_fields(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Whether two copies of a record agree, ignoring system stamps and API formatting
     (the connector stores what it wrote; the org echoes it as ...000+0000)."""
-    keys = (set(a) | set(b)) - _IGNORED
-    return all(_comparable(a.get(k)) == _comparable(b.get(k)) for k in keys)
+    for key in set(a) | set(b):
+        if key in _IGNORED:
+            continue
+        left, right = a.get(key), b.get(key)
+        if left != right and _comparable(left) != _comparable(right):
+            return False
+    return True
+
+
+_VOLATILE = ("SystemModstamp", "LastModifiedDate", "LastModifiedById")
+
+
+def _stable(record: dict[str, Any]) -> dict[str, Any]:
+    """A record without the stamps that change on every save: two reads of an
+    untouched record then store byte-identical text."""
+    for key in _VOLATILE:
+        record.pop(key, None)
+    return record
 
 
 @dataclass(frozen=True)
@@ -207,6 +224,7 @@ def refresh_mirror(
             for raw in reader:
                 record = coerce_csv(raw, types) if bulk else dict(raw)  # type: ignore[arg-type]
                 row = spec.to_row(record)
+                _stable(row.fields)
                 seen.add(row.id)
                 batch.append(row)
                 if len(batch) >= BATCH:
@@ -239,27 +257,29 @@ def refresh_mirror(
 
 def _flush(store: StateStore, run_id: int, sobject: str, rows: list[MirrorRow],
            recycle: frozenset[str], changed: set[str]) -> int:
-    """Upsert rows, noting which really changed (a record the connector itself just
-    wrote comes back with a new stamp but the values it already has). A Lead whose
-    Status has just entered a recycle status closes its funnel cycle, recorded in
-    the same transaction as the row that shows it."""
+    """Store the rows that differ from the mirror, noting which really changed (a
+    record the connector itself just wrote comes back with a new stamp but the
+    values it already has). A Lead whose Status has just entered a recycle status
+    closes its funnel cycle, recorded in the same transaction as the row."""
     if not rows:
         return 0
     events: list[tuple[str, datetime, str]] = []
-    before = store.mirror_get(sobject, [r.id for r in rows])
+    stored = store.mirror_texts(sobject, [r.id for r in rows])
+    to_store: list[MirrorRow] = []
     for row in rows:
-        prior = before.get(row.id)
-        if prior is None or not same_fields(prior.fields, row.fields):
+        text = stored.get(row.id)
+        if text is not None and text == store.fields_text(row.fields):
+            continue  # byte-identical: nothing to do
+        prior = json.loads(text) if text is not None else None
+        to_store.append(row)
+        if prior is None or not same_fields(prior, row.fields):
             changed.add(row.id)
-    if sobject == "Lead" and recycle:
-        for row in rows:
-            status = row.fields.get("Status")
-            prior = before.get(row.id)
-            if status in recycle and (prior is None or prior.fields.get("Status")
-                                      not in recycle):
-                at = datetime.fromisoformat(row.modstamp) if row.modstamp else datetime.now(UTC)
-                events.append((row.id, at, f"lead status {status}"))
-    store.mirror_upsert(rows)
+        status = row.fields.get("Status")
+        if sobject == "Lead" and status in recycle and (
+                prior is None or prior.get("Status") not in recycle):
+            at = datetime.fromisoformat(row.modstamp) if row.modstamp else datetime.now(UTC)
+            events.append((row.id, at, f"lead status {status}"))
+    store.mirror_upsert(to_store)
     store.add_record_events(run_id, events)
     return len(events)
 

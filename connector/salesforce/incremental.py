@@ -57,16 +57,20 @@ class ChangeReader:
         seen: set[str] = set()
         rows = (self.client.bulk_query(self.statement()) if self.bulk
                 else self.client.query(self.statement()))
-        for row in rows:
-            record_id = str(row["Id"])
-            if record_id in seen:
-                continue
-            seen.add(record_id)
-            stamp = row.get("SystemModstamp")
-            if stamp:
-                moment = parse_timestamp(str(stamp))
-                assert moment is not None
-                if self.watermark is None or moment > self.watermark:
+        latest = ""  # one response uses one UTC format, whose text order is time order
+        try:
+            for row in rows:
+                record_id = str(row["Id"])
+                if record_id in seen:
+                    continue
+                seen.add(record_id)
+                stamp = str(row.get("SystemModstamp") or "")
+                if stamp > latest:
+                    latest = stamp
+                self.count += 1
+                yield dict(row)
+        finally:
+            if latest:
+                moment = parse_timestamp(latest)
+                if moment is not None and (self.watermark is None or moment > self.watermark):
                     self.watermark = moment
-            self.count += 1
-            yield dict(row)

@@ -442,10 +442,21 @@ class StateStore:
 
     # -------------------------------------------------------------- mirror
 
+    @staticmethod
+    def fields_text(fields: Mapping[str, Any]) -> str:
+        """The stored form of a mirror row's fields (comparable as text)."""
+        return json.dumps(fields, sort_keys=True, default=str)
+
+    def mirror_texts(self, sobject: str, ids: Iterable[str]) -> dict[str, str]:
+        """Stored field text per id (live or deleted), without decoding it."""
+        return {r[0]: r[1] for r in self._in(
+            "SELECT id, fields FROM sf_records WHERE sobject = ? AND id IN ({in})",
+            list(ids), (sobject,))}
+
     def mirror_upsert(self, rows: Iterable[MirrorRow]) -> int:
         data = [(r.sobject, r.id, r.email, r.map_key, r.parent_id, r.lead_id, r.contact_id,
-                 r.created_date, r.modstamp, int(r.is_deleted),
-                 json.dumps(r.fields, sort_keys=True, default=str)) for r in rows]
+                 r.created_date, r.modstamp, int(r.is_deleted), self.fields_text(r.fields))
+                for r in rows]
         self.db.executemany(
             "INSERT INTO sf_records (sobject, id, email, map_key, parent_id, lead_id, "
             "contact_id, created_date, modstamp, is_deleted, fields) "
