@@ -136,6 +136,7 @@ class Executor:
         counts = self.objects[step.sobject]
         written: list[tuple[str, str, Any]] = []
         mirror_new = []
+        patches: list[tuple[str, dict[str, Any]]] = []
         links = []
         resolved = []
         for result in results:
@@ -176,11 +177,13 @@ class Executor:
                             links.append(link)
             else:
                 counts["updated"] += 1
-                store.mirror_patch(step.sobject, record_id, write.fields)
+                patches.append((record_id, write.fields))
             if step.sobject in OWNED_OBJECTS:
                 written.extend((record_id, name, value) for name, value in write.fields.items())
         if mirror_new:
             store.mirror_upsert(mirror_new)
+        if patches:
+            store.mirror_patch(step.sobject, patches)
         if written:
             store.set_written(self.run_id, step.sobject, written)
         if links:

@@ -468,16 +468,20 @@ class StateStore:
             "is_deleted = excluded.is_deleted, fields = excluded.fields", data)
         return len(data)
 
-    def mirror_patch(self, sobject: str, record_id: str, fields: Mapping[str, Any]) -> None:
-        """Apply fields the connector just wrote to its copy of a record."""
-        row = self.db.execute("SELECT fields FROM sf_records WHERE sobject = ? AND id = ?",
-                              (sobject, record_id)).fetchone()
-        if row is None:
-            return
-        merged = json.loads(row[0])
-        merged.update(fields)
-        self.db.execute("UPDATE sf_records SET fields = ? WHERE sobject = ? AND id = ?",
-                        (json.dumps(merged, sort_keys=True, default=str), sobject, record_id))
+    def mirror_patch(self, sobject: str, patches: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        """Apply fields the connector just wrote to its copies of records (batched)."""
+        pending = list(patches)
+        texts = self.mirror_texts(sobject, [record_id for record_id, _ in pending])
+        updates = []
+        for record_id, fields in pending:
+            text = texts.get(record_id)
+            if text is None:
+                continue
+            merged = json.loads(text)
+            merged.update(fields)
+            updates.append((self.fields_text(merged), sobject, record_id))
+        self.db.executemany("UPDATE sf_records SET fields = ? WHERE sobject = ? AND id = ?",
+                            updates)
 
     def _mirror_rows(self, rows: Iterable[tuple[Any, ...]]) -> list[MirrorRow]:
         return [MirrorRow(sobject=r[0], id=r[1], email=r[2], map_key=r[3], parent_id=r[4],

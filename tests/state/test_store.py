@@ -90,7 +90,7 @@ def test_mirror_lookups_and_patches(tmp_path: Path) -> None:
                                    map_key="m-1")])
     [row] = store.mirror_by("Lead", "email", ["a@x.com"])
     assert row.fields == {"Status": "Open"}
-    store.mirror_patch("Lead", "00Q1", {"Title": "VP"})
+    store.mirror_patch("Lead", [("00Q1", {"Title": "VP"}), ("00Q-unknown", {"Title": "x"})])
     assert store.mirror_get("Lead", ["00Q1"])["00Q1"].fields == {"Status": "Open",
                                                                   "Title": "VP"}
     with pytest.raises(ValueError):
