@@ -49,7 +49,9 @@ def canonical(decl: FieldDecl, value: Any) -> Any:
         return bool(value)
     text = str(value)
     if decl.length and len(text) > decl.length:
-        text = text[:decl.length]
+        if t in ("email", "url"):
+            return None  # a cut address is a wrong address: leave the field alone
+        text = text[:decl.length]  # the ledger keeps the full value
     return text
 
 

@@ -97,6 +97,10 @@ def test_canonical_truncates_text_to_the_field_length() -> None:
     assert canonical(decl("always", length=5), "abcdefgh") == "abcde"
 
 
+def test_an_address_too_long_for_its_field_is_not_cut_but_left_out() -> None:
+    assert canonical(decl("if_blank", "email", length=10), "someone@example.com") is None
+
+
 values = st.one_of(st.none(), st.sampled_from(["Webinar", "Event", "Paid Search", "Email"]))
 
 
