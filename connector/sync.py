@@ -304,9 +304,8 @@ class Sync:
                                        refresh.changed.get("CampaignMember", set()))
         member_people = {r.lead_id or r.contact_id for r in member_rows.values()}
         scope |= store.people_linked_to({p for p in member_people if p})
-        scope |= {d.map_id for d in store.dead_letters("failed_write") if d.map_id}
-        for dead in store.dead_letters("failed_write"):
-            scope.update(dead.payload.get("map_ids", []))
+        for dead in store.dead_letters("failed_write"):  # waiting for a retry
+            scope.update(dead.payload.get("map_ids") or ([dead.map_id] if dead.map_id else []))
         new_campaign_people = store.people_touching_programs(
             store.changed_programs(run_id))
         scope |= new_campaign_people
