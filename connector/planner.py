@@ -9,7 +9,6 @@ Campaign Members. Reads only the local state: the mirror is refreshed before.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -23,6 +22,7 @@ from connector.campaigns import (
     status_specs,
 )
 from connector.identity import (
+    Match,
     MemoryIndex,
     group_new_leads,
     match_account,
@@ -179,19 +179,18 @@ class Planner:
     # -------------------------------------------------------------- people
 
     def plan_people(self, plan: Plan, scope: set[str]) -> None:
+        """Match everyone in scope (pass 1, keeping only the matches), then plan
+        one Salesforce record at a time with everyone behind it (pass 2, batch by
+        batch, reloading people and records so memory stays per batch)."""
         targets: dict[str, Target] = {}
         unmatched: dict[str, Person] = {}
-        people_cache: dict[str, Person] = {}
-        index_rows: list[MirrorRow] = []
         scope_list = sorted(scope)
         plan.people_in_scope = len(scope_list)
         links_before = self.store.links(scope_list)
         for start in range(0, len(scope_list), CHUNK):
             chunk = scope_list[start:start + CHUNK]
             people = self.store.people(chunk)
-            people_cache.update(people)
             index = self._index_for(people.values(), links_before)
-            index_rows.extend(index.rows)
             for map_id in chunk:
                 person = people.get(map_id)
                 if person is None:
@@ -205,36 +204,25 @@ class Planner:
                 target.map_ids.append(map_id)
                 if "converted_from" in match.detail:
                     target.converted_from.add(str(match.detail["converted_from"]))
-                record = index.get(match.sobject, match.sf_id)
-                account_id, account_rule, account_candidates = match_account(
-                    person, record, index, self.mappings.sync.free_mail_domains)
-                detail = dict(match.detail, candidates=list(match.candidates),
-                              account_rule=account_rule)
-                plan.links[map_id] = Link(map_id, match.sobject, match.sf_id, match.rule, detail,
-                                          account_id)
-                if match.duplicate:
-                    plan.findings.append(Finding(
-                        "duplicate", match.sobject, match.sf_id, map_id, "Email", None, None,
-                        f"{len(match.candidates)} {match.sobject}s match {person.email or map_id}"
-                        f" ({match.rule}): {', '.join(match.candidates)}; kept the oldest"))
-                if len(account_candidates) > 1:
-                    plan.findings.append(Finding(
-                        "duplicate", "Account", account_id, map_id, "Website", None,
-                        person.email_domain,
-                        f"{len(account_candidates)} accounts have domain {person.email_domain}: "
-                        f"{', '.join(account_candidates)}; kept the oldest"))
+                self._link(plan, person, match, index)
         # People outside the scope who share a record with someone inside it
         # contribute their touches too.
         in_scope = set(scope_list)
-        for sf_id, others in self._linked_elsewhere(targets, in_scope).items():
-            targets[sf_id].map_ids.extend(sorted(others))
-            people_cache.update(self.store.people(others))
+        for sf_id, others in self.store.people_linked_by_record(list(targets)).items():
+            targets[sf_id].map_ids.extend(sorted(m for m in others if m not in in_scope))
         self._plan_new_leads(plan, unmatched, targets)
-        index = _Index(index_rows)
+        unmatched.clear()
         target_list = sorted(targets.values(), key=lambda t: t.key)
         for start in range(0, len(target_list), CHUNK):
             batch = target_list[start:start + CHUNK]
             map_ids = [m for t in batch for m in t.map_ids]
+            people = self.store.people(map_ids)
+            index = _Index([
+                *self.store.mirror_get("Lead", [t.sf_id for t in batch
+                                                if t.sf_id and t.sobject == "Lead"]).values(),
+                *self.store.mirror_get("Contact", [t.sf_id for t in batch
+                                                   if t.sf_id and t.sobject == "Contact"]
+                                       ).values()])
             touches = self.store.touches_of(map_ids)
             events = self.store.cycle_events(map_ids)
             record_events = self.store.record_events(
@@ -244,8 +232,29 @@ class Planner:
                                                      if t.sf_id and t.sobject == obj])
                        for obj in ("Lead", "Contact")}
             for target in batch:
-                self._plan_target(plan, target, people_cache, touches, events, record_events,
+                self._plan_target(plan, target, people, touches, events, record_events,
                                   written, index)
+
+    def _link(self, plan: Plan, person: Person, match: Match, index: _Index) -> None:
+        """Record why a person maps to a record, and the duplicates seen on the way."""
+        map_id = person.map_id
+        record = index.get(match.sobject, match.sf_id)
+        account_id, account_rule, account_candidates = match_account(
+            person, record, index, self.mappings.sync.free_mail_domains)
+        detail = dict(match.detail, candidates=list(match.candidates), account_rule=account_rule)
+        plan.links[map_id] = Link(map_id, match.sobject, match.sf_id, match.rule, detail,
+                                  account_id)
+        if match.duplicate:
+            plan.findings.append(Finding(
+                "duplicate", match.sobject, match.sf_id, map_id, "Email", None, None,
+                f"{len(match.candidates)} {match.sobject}s match {person.email or map_id}"
+                f" ({match.rule}): {', '.join(match.candidates)}; kept the oldest"))
+        if len(account_candidates) > 1:
+            plan.findings.append(Finding(
+                "duplicate", "Account", account_id, map_id, "Website", None,
+                person.email_domain,
+                f"{len(account_candidates)} accounts have domain {person.email_domain}: "
+                f"{', '.join(account_candidates)}; kept the oldest"))
 
     def _index_for(self, people: Iterable[Person], links: Mapping[str, Link]) -> _Index:
         people = list(people)
@@ -272,16 +281,6 @@ class Planner:
         domains = {p.email_domain for p in people if p.email_domain and p.email_valid}
         rows.extend(self.store.mirror_by("Account", "map_key", sorted(domains)))
         return _Index(rows)
-
-    def _linked_elsewhere(self, targets: Mapping[str, Target],
-                          in_scope: set[str]) -> dict[str, set[str]]:
-        if not targets:
-            return {}
-        out: dict[str, set[str]] = defaultdict(set)
-        for link in self.store.links().values():
-            if link.sf_id in targets and link.map_id not in in_scope:
-                out[link.sf_id].add(link.map_id)
-        return out
 
     def _plan_new_leads(self, plan: Plan, unmatched: Mapping[str, Person],
                         targets: dict[str, Target]) -> None:

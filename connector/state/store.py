@@ -426,6 +426,14 @@ class StateStore:
             rows = self._in(sql + " WHERE map_id IN ({in})", list(map_ids))
         return {r[0]: Link(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows}
 
+    def people_linked_by_record(self, sf_ids: Sequence[str]) -> dict[str, set[str]]:
+        """Salesforce record id -> every MAP person linked to it."""
+        out: dict[str, set[str]] = {}
+        for sf_id, map_id in self._in(
+                "SELECT sf_id, map_id FROM person_links WHERE sf_id IN ({in})", sf_ids):
+            out.setdefault(sf_id, set()).add(map_id)
+        return out
+
     def people_linked_to(self, sf_ids: Iterable[str]) -> set[str]:
         return {r[0] for r in self._in(
             "SELECT map_id FROM person_links WHERE sf_id IN ({in})", list(sf_ids))}
