@@ -238,14 +238,14 @@ def refresh_mirror(
             if since is None:
                 result.full.add(spec.sobject)
                 gone = [r.id for r in store.mirror_all(spec.sobject) if r.id not in seen]
-                _mark_deleted(store, spec.sobject, gone)
+                store.mirror_mark_deleted(spec.sobject, gone)
                 result.deleted[spec.sobject].update(gone)
             else:
                 where = f"IsDeleted = true AND SystemModstamp >= " \
                         f"{soql.literal(since - reader.lookback)}"
                 deleted = [str(r["Id"]) for r in client.query(
                     soql.select(spec.sobject, ["Id"], where=where), include_deleted=True)]
-                _mark_deleted(store, spec.sobject, deleted)
+                store.mirror_mark_deleted(spec.sobject, deleted)
                 result.deleted[spec.sobject].update(deleted)
             if reader.watermark is not None:
                 store.set_watermark(run_id, "salesforce", spec.sobject,
@@ -282,10 +282,3 @@ def _flush(store: StateStore, run_id: int, sobject: str, rows: list[MirrorRow],
     store.mirror_upsert(to_store)
     store.add_record_events(run_id, events)
     return len(events)
-
-
-def _mark_deleted(store: StateStore, sobject: str, ids: list[str]) -> None:
-    if not ids:
-        return
-    store.db.executemany("UPDATE sf_records SET is_deleted = 1 WHERE sobject = ? AND id = ?",
-                         [(sobject, i) for i in ids])

@@ -111,6 +111,8 @@ class SyncResult:
             "dead_letters": self.dead_letters,
             "dead_letters_by_kind": self.dead_letters_by_kind,
             "api_calls_by_kind": self.api_calls.get("by_kind", {}),
+            "api_calls_by_endpoint": self.api_calls.get("by_endpoint", {}),
+            "api_seconds": self.api_calls.get("seconds", {}),
             "drift": self.drift,
             "findings": dict(self.findings),
             "ledger": self.ledger,

@@ -491,6 +491,10 @@ class StateStore:
         self.db.executemany("UPDATE sf_records SET fields = ? WHERE sobject = ? AND id = ?",
                             updates)
 
+    def mirror_mark_deleted(self, sobject: str, ids: Sequence[str]) -> None:
+        self.db.executemany("UPDATE sf_records SET is_deleted = 1 WHERE sobject = ? AND id = ?",
+                            [(sobject, record_id) for record_id in ids])
+
     def _mirror_rows(self, rows: Iterable[tuple[Any, ...]]) -> list[MirrorRow]:
         return [MirrorRow(sobject=r[0], id=r[1], email=r[2], map_key=r[3], parent_id=r[4],
                           lead_id=r[5], contact_id=r[6], created_date=r[7], modstamp=r[8],

@@ -122,3 +122,23 @@ def test_new_lead_policy(rig: Rig, policy: str, stage: str | None, expected: int
     assert len(rig.query("SELECT Id FROM Lead")) == expected
     if expected == 0:
         assert result.findings["missing_in_salesforce"] == 1
+
+
+def test_a_linked_lead_deleted_in_a_merge_relinks_to_the_survivor(rig: Rig) -> None:
+    sf = rig.org.salesforce()
+    first = sf.Lead.create({"LastName": "A", "Company": "Acme", "Email": "ada@acme.com",
+                            "CreatedDate": "2024-01-01T00:00:00Z"})["id"]
+    rig.export().person("P1", "ada@acme.com").program("W1", "Webinar") \
+        .touch("t1", "P1", "webinar_registered", 1, "W1").write()
+    rig.sync()
+    assert rig.store().links()["P1"].sf_id == first
+    survivor = sf.Lead.create({"LastName": "A2", "Company": "Acme", "Email": "ada@acme.com"})
+    sf.Lead.delete(first)  # merged away by an admin
+    result = rig.sync()
+    assert result.status == "ok", result.as_json()
+    link = rig.store().links()["P1"]
+    assert (link.sf_id, link.rule) == (survivor["id"], "email_lead")
+    leads = rig.query("SELECT Id, Original_Source__c FROM Lead")
+    assert [(r["Id"], r["Original_Source__c"]) for r in leads] == [(survivor["id"], "Webinar")]
+    members = rig.query("SELECT LeadId FROM CampaignMember")
+    assert [m["LeadId"] for m in members] == [survivor["id"]]
