@@ -117,3 +117,23 @@ def usable_checkpoint(checkpoint: Mapping[str, Any] | None, kind: str,
             f"version {checkpoint.get('version')!r}; reading everything")
         return {}
     return dict(checkpoint)
+
+
+class ReaderState:
+    """What every reader keeps between ``read()`` and its caller: the summary, and
+    the checkpoint, which exists only once the read ended (or stopped at a quota)."""
+
+    def __init__(self, source: str) -> None:
+        self._summary = ReadSummary(source=source)
+        self._checkpoint: dict[str, Any] | None = None
+
+    @property
+    def checkpoint(self) -> dict[str, Any]:
+        if self._checkpoint is None:
+            raise CheckpointNotReady("the checkpoint is only valid once read() is exhausted "
+                                     "or has stopped at a quota")
+        return self._checkpoint
+
+    @property
+    def summary(self) -> ReadSummary:
+        return self._summary

@@ -30,8 +30,7 @@ from connector.normalize import (
 )
 from connector.sources.base import (
     CHECKPOINT_VERSION,
-    CheckpointNotReady,
-    ReadSummary,
+    ReaderState,
     SourceItem,
     StreamSummary,
     usable_checkpoint,
@@ -120,7 +119,7 @@ def locate_export(directory: Path) -> dict[str, Path]:
     return found
 
 
-class FileExportReader:
+class FileExportReader(ReaderState):
     """Reads a file export directory; see the module docstring."""
 
     kind = "files"
@@ -129,18 +128,7 @@ class FileExportReader:
         self._dir = directory
         self._mappings = mappings
         self._as_of = as_of
-        self._summary = ReadSummary(source="files")
-        self._checkpoint: dict[str, Any] | None = None
-
-    @property
-    def checkpoint(self) -> dict[str, Any]:
-        if self._checkpoint is None:
-            raise CheckpointNotReady("the checkpoint is only valid once read() is exhausted")
-        return self._checkpoint
-
-    @property
-    def summary(self) -> ReadSummary:
-        return self._summary
+        super().__init__("files")
 
     def read(self, checkpoint: Mapping[str, Any] | None,
              known_programs: Mapping[str, Program]) -> Iterator[SourceItem]:

@@ -35,8 +35,7 @@ from connector.models import Origin, Program, Rejection
 from connector.sources.api_support import CallBudget
 from connector.sources.base import (
     CHECKPOINT_VERSION,
-    CheckpointNotReady,
-    ReadSummary,
+    ReaderState,
     SourceItem,
     usable_checkpoint,
 )
@@ -73,7 +72,7 @@ S_LOOKUP = "hubspot:contacts_by_email"
 ORIGIN = Origin(kind="hubspot")
 
 
-class HubSpotReader:
+class HubSpotReader(ReaderState):
     """Reads one HubSpot account; see the module docstring."""
 
     kind = "hubspot"
@@ -87,20 +86,8 @@ class HubSpotReader:
         self._as_of = as_of
         self._clock = clock
         self._attempts = max_attempts
-        self._summary = ReadSummary(source="hubspot")
-        self._checkpoint: dict[str, Any] | None = None
+        super().__init__("hubspot")
         self._budget_limit = settings.run_call_budget
-
-    @property
-    def checkpoint(self) -> dict[str, Any]:
-        if self._checkpoint is None:
-            raise CheckpointNotReady("the checkpoint is only valid once read() is exhausted "
-                                     "or has stopped at a quota")
-        return self._checkpoint
-
-    @property
-    def summary(self) -> ReadSummary:
-        return self._summary
 
     def read(self, checkpoint: Mapping[str, Any] | None,
              known_programs: Mapping[str, Program]) -> Iterator[SourceItem]:

@@ -35,8 +35,7 @@ from connector.models import Program, Rejection
 from connector.sources.api_support import CallBudget
 from connector.sources.base import (
     CHECKPOINT_VERSION,
-    CheckpointNotReady,
-    ReadSummary,
+    ReaderState,
     SourceBudgetExhausted,
     SourceItem,
     usable_checkpoint,
@@ -66,7 +65,7 @@ S_ACTIVITIES = "marketo:activities"
 S_LEADS = "marketo:leads"
 
 
-class MarketoReader:
+class MarketoReader(ReaderState):
     """Reads one Marketo instance; see the module docstring."""
 
     kind = "marketo"
@@ -80,19 +79,7 @@ class MarketoReader:
         self._as_of = as_of
         self._clock = clock
         self._attempts = max_attempts
-        self._summary = ReadSummary(source="marketo")
-        self._checkpoint: dict[str, Any] | None = None
-
-    @property
-    def checkpoint(self) -> dict[str, Any]:
-        if self._checkpoint is None:
-            raise CheckpointNotReady("the checkpoint is only valid once read() is exhausted "
-                                     "or has stopped at a quota")
-        return self._checkpoint
-
-    @property
-    def summary(self) -> ReadSummary:
-        return self._summary
+        super().__init__("marketo")
 
     def read(self, checkpoint: Mapping[str, Any] | None,
              known_programs: Mapping[str, Program]) -> Iterator[SourceItem]:
