@@ -87,14 +87,13 @@ class HubSpotReader(ReaderState):
         self._clock = clock
         self._attempts = max_attempts
         super().__init__("hubspot")
-        self._budget_limit = settings.run_call_budget
 
     def read(self, checkpoint: Mapping[str, Any] | None,
              known_programs: Mapping[str, Program]) -> Iterator[SourceItem]:
         self._checkpoint = None
         previous = usable_checkpoint(checkpoint, self.kind, self._summary)
         client = HubSpotClient(self._settings, transport=self._transport, clock=self._clock,
-                               budget=CallBudget(self._budget_limit, "HubSpot"),
+                               budget=CallBudget(self._settings.run_call_budget, "HubSpot"),
                                summary=self._summary, max_attempts=self._attempts)
         try:
             yield from self._read(client, previous, known_programs)

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import itertools
 import json
-import sqlite3
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from connector import sfid as ids
-from connector.emulator.schema import Schema, to_db
+from connector.emulator.schema import Schema
 from connector.emulator.soql import SoqlError, compile_soql
 from connector.emulator.soql.where import BIND_LIST_LIMIT
 from connector.mappings import load_mappings
-
-NOW = datetime(2024, 3, 15, 6, 30, tzinfo=UTC)
-TZ = ZoneInfo("America/Los_Angeles")
+from tests.emulator.soql_org import NOW, TZ, SoqlOrg
 
 
 @pytest.fixture(scope="module")
@@ -26,31 +19,10 @@ def schema() -> Schema:
     return Schema.build(load_mappings())
 
 
-class Org:
-    """An in-memory store laid out by ``Schema.ddl()``, filled through the codec."""
-
+class Org(SoqlOrg):
     def __init__(self, schema: Schema) -> None:
-        self.schema = schema
-        self.conn = sqlite3.connect(":memory:")
-        for statement in schema.ddl():
-            self.conn.execute(statement)
-        self._sequence = itertools.count(1)
+        super().__init__(schema)
         self.ids: list[str] = []
-
-    def add(self, object_name: str, **values: Any) -> str:
-        obj = self.schema.objects[object_name]
-        record = {"Id": ids.make_id(obj.key_prefix, next(self._sequence)), "IsDeleted": False,
-                  "CreatedDate": "2024-01-01T00:00:00Z", **values}
-        columns = ", ".join(f'"{name}"' for name in record)
-        self.conn.execute(
-            f'INSERT INTO "{object_name}" ({columns}) VALUES ({", ".join("?" * len(record))})',
-            [to_db(obj.fields[name], value) for name, value in record.items()],
-        )
-        return str(record["Id"])
-
-    def rows(self, soql: str) -> list[dict[str, Any]]:
-        cq = compile_soql(self.schema, soql, now=NOW, tz=TZ)
-        return [cq.shape(row) for row in self.conn.execute(cq.sql, cq.params)]
 
     def last_names(self, where: str) -> list[str]:
         return [r["LastName"] for r in self.rows(f"SELECT LastName FROM Lead WHERE {where}")]

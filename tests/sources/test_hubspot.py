@@ -176,9 +176,9 @@ def test_run_budget_stop_keeps_email_keyed_streams_for_the_next_run(
         mappings: Mappings, clock: FakeClock) -> None:
     fake = FakeHubSpot(clock)
     _populate(fake)
-    reader = HubSpotReader(hubspot_settings(), mappings, transport=fake.transport(),
-                           as_of=AS_OF, clock=clock)
-    reader._budget_limit = 9  # programs (2) + contacts (1) + touch streams, no lookup
+    # programs (2) + contacts (1) + touch streams, no lookup
+    reader = HubSpotReader(hubspot_settings(run_call_budget=9), mappings,
+                           transport=fake.transport(), as_of=AS_OF, clock=clock)
     with pytest.raises(SourceBudgetExhausted):
         list(reader.read(None, {}))
     assert "f-demo" not in reader.checkpoint.get("forms", {})  # its touch was not yielded
