@@ -1,0 +1,1 @@
+"""Reconciliation audit: rules (pure) and their collection."""

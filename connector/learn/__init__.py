@@ -1,0 +1,1 @@
+"""Learned scoring: point-in-time features, training and back-test (offline)."""
