@@ -106,8 +106,10 @@ class SalesforceSettings(_Base):
     # daily allocation, and at most budget_calls calls when set.
     budget_share: float = Field(default=0.5, gt=0, le=1)
     budget_calls: int | None = Field(default=None, gt=0)
-    # Above this many records in one batch of writes, Bulk API 2.0 is used.
-    bulk_threshold: int = Field(default=10_000, ge=1)
+    # Unset: each batch of writes goes through whichever of Collections or Bulk
+    # API 2.0 costs fewer API calls. Set: batches of this many records or more
+    # always use Bulk 2.0, smaller ones Collections (an override).
+    bulk_threshold: int | None = Field(default=None, ge=1)
     batch_size: int = Field(default=200, ge=1, le=200)
     max_attempts: int = Field(default=6, ge=1)
     # Date-only fields (FirstRespondedDate and friends) are derived in this zone.

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from connector.mappings import Mappings
 from connector.normalize import parse_timestamp, website_domain
@@ -200,29 +200,23 @@ def refresh_mirror(
         result.deleted[spec.sobject] = set()
         since_text = None if full else store.watermark("salesforce", spec.sobject)
         since = parse_timestamp(since_text) if since_text else None
+        # The first REST page says how many rows changed; a large result switches
+        # to a Bulk 2.0 query (no separate COUNT() call to decide).
         reader = ChangeReader(client, spec.sobject, spec.fields, since,
-                              extra_where=spec.where)
-        conditions = []
-        if since is not None:
-            conditions.append(f"SystemModstamp >= {soql.literal(since - reader.lookback)}")
-        if spec.where:
-            conditions.append(f"({spec.where})")
-        count = client.count(f"SELECT COUNT() FROM {soql.ident(spec.sobject)}"
-                             + (" WHERE " + " AND ".join(conditions) if conditions else ""))
-        bulk = count > BULK_READ_THRESHOLD
-        reader.bulk = bulk
-        if bulk:
-            result.bulk.add(spec.sobject)
-        types: dict[str, str] = {}
-        if bulk:
-            info = describe.fields(spec.sobject) or {}
-            types = {name: fi.type for name, fi in info.items()}
+                              extra_where=spec.where, bulk_above=BULK_READ_THRESHOLD)
+        started = datetime.now(UTC)
+        types: dict[str, str] | None = None
         seen: set[str] = set()
         batch: list[MirrorRow] = []
         recycle = frozenset(mappings.sync.recycle_statuses)
         with store.transaction():
             for raw in reader:
-                record = coerce_csv(raw, types) if bulk else dict(raw)  # type: ignore[arg-type]
+                if reader.bulk and types is None:
+                    result.bulk.add(spec.sobject)
+                    info = describe.fields(spec.sobject) or {}
+                    types = {name: fi.type for name, fi in info.items()}
+                record: dict[str, Any] = coerce_csv(
+                    cast(Mapping[str, str], raw), types) if types is not None else dict(raw)
                 row = spec.to_row(record)
                 _stable(row.fields)
                 seen.add(row.id)
@@ -247,9 +241,14 @@ def refresh_mirror(
                     soql.select(spec.sobject, ["Id"], where=where), include_deleted=True)]
                 store.mirror_mark_deleted(spec.sobject, deleted)
                 result.deleted[spec.sobject].update(deleted)
-            if reader.watermark is not None:
+            mark = reader.watermark
+            if mark is None and since is None:
+                # an empty full read: later runs read from when this one started
+                # (the lookback overlap covers clock skew and late commits)
+                mark = started
+            if mark is not None:
                 store.set_watermark(run_id, "salesforce", spec.sobject,
-                                    reader.watermark.astimezone(UTC).isoformat())
+                                    mark.astimezone(UTC).isoformat())
         if on_progress:
             on_progress(spec.sobject, len(seen))
     return result

@@ -11,7 +11,7 @@ import csv
 import io
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, TypeVar
 
 import requests
@@ -184,6 +184,17 @@ class SalesforceClient:
     def query(self, soql: str, *, include_deleted: bool = False) -> Iterator[dict[str, Any]]:
         """All records of a SOQL query, page by page (nextRecordsUrl)."""
         page = self.call("query", lambda sf: sf.query(soql, include_deleted=include_deleted))
+        yield from self._pages(page)
+
+    def query_with_total(self, soql: str, *, include_deleted: bool = False
+                         ) -> tuple[int, Generator[dict[str, Any], None, None]]:
+        """The first page now (its ``totalSize`` says how many rows will come),
+        the records lazily: a caller can switch to a Bulk query for a large
+        result without a separate ``COUNT()`` call."""
+        page = self.call("query", lambda sf: sf.query(soql, include_deleted=include_deleted))
+        return int(page.get("totalSize", 0)), self._pages(page)
+
+    def _pages(self, page: dict[str, Any]) -> Generator[dict[str, Any], None, None]:
         while True:
             for record in page.get("records", []):
                 yield _strip_attributes(record)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from connector.normalize import parse_timestamp
 from connector.salesforce import soql
@@ -32,6 +33,7 @@ class ChangeReader:
         lookback: timedelta = DEFAULT_LOOKBACK,
         extra_where: str | None = None,
         bulk: bool = False,
+        bulk_above: int | None = None,
     ) -> None:
         self.client = client
         self.sobject = sobject
@@ -39,7 +41,12 @@ class ChangeReader:
         self.since = since
         self.lookback = lookback
         self.extra_where = extra_where
+        # With ``bulk_above``, the first REST page tells the result's size and a
+        # larger one is read through a Bulk 2.0 query instead (``bulk`` then
+        # turns True before the first row is yielded).
         self.bulk = bulk
+        self.bulk_above = bulk_above
+        self.total: int | None = None
         self.watermark: datetime | None = since
         self.count = 0
 
@@ -55,8 +62,18 @@ class ChangeReader:
 
     def __iter__(self) -> Iterator[dict[str, object]]:
         seen: set[str] = set()
-        rows = (self.client.bulk_query(self.statement()) if self.bulk
-                else self.client.query(self.statement()))
+        rows: Iterator[dict[str, Any]]
+        if self.bulk:
+            rows = self.client.bulk_query(self.statement())
+        elif self.bulk_above is not None:
+            self.total, first = self.client.query_with_total(self.statement())
+            rows = first
+            if self.total > self.bulk_above:
+                first.close()
+                self.bulk = True
+                rows = self.client.bulk_query(self.statement())
+        else:
+            rows = self.client.query(self.statement())
         latest = ""  # one response uses one UTC format, whose text order is time order
         try:
             for row in rows:

@@ -1,12 +1,13 @@
 """The writer: a batch of operations on one object -> typed per-record results.
 
 Whatever the transport (sObject Collections, 200 records a call, or Bulk API
-2.0 above a threshold), results come back in input order, one per operation,
-with Salesforce's error code when a record failed. Records are ordered by
-parent (``WriteOp.group``) so each parent's children travel together and no
-two calls contend for the same parent row; records that failed only because a
-row was locked (or were rolled back with others, or hit a transient error) are
-resent after a backoff, then in smaller batches.
+2.0, whichever costs fewer API calls for the batch), results come back in
+input order, one per operation, with Salesforce's error code when a record
+failed. Records are ordered by parent (``WriteOp.group``) so each parent's
+children travel together and no two calls contend for the same parent row;
+records that failed only because a row was locked (or were rolled back with
+others, or hit a transient error) are resent after a backoff, then in smaller
+batches.
 
 Retrying a write can never duplicate a record because the connector only
 creates records that carry a natural key Salesforce enforces: upsert on an
@@ -51,8 +52,36 @@ BULK_OPERATION = {"create": "insert", "update": "update", "upsert": "upsert",
 NOT_ATTEMPTED = "NOT_ATTEMPTED"
 # Bulk 2.0 refuses uploads above 100 MB (of CSV); stay well below per job.
 MAX_BULK_UPLOAD_BYTES = 80 * 1024 * 1024
-# Calls one Bulk ingest job needs: create, upload, close, ~2 polls, 3 result reads.
-BULK_JOB_CALLS = 8
+# Calls one Bulk ingest job costs when nothing fails: create, upload, close, the
+# polls (backing off), and the successful results when ids are needed. Failed and
+# unprocessed results are read only when the job reports some.
+BULK_JOB_FIXED_CALLS = 3
+BULK_EXPECTED_POLLS = 2
+# What the budget reserves before a job: the worst case, every result file read.
+BULK_JOB_CALLS = BULK_JOB_FIXED_CALLS + BULK_EXPECTED_POLLS + 3
+
+
+def bulk_job_calls(n: int, action: Action) -> int:
+    """Expected API calls of one Bulk 2.0 ingest job of ``n`` records.
+
+    Creates and upserts read the successful results for the new ids; an update
+    or delete whose job reports no failure needs no result file at all.
+    """
+    polls = BULK_EXPECTED_POLLS + (1 if n > 50_000 else 0)
+    results = 1 if action in ("create", "upsert") else 0
+    return BULK_JOB_FIXED_CALLS + polls + results
+
+
+def bulk_calls(n: int, action: Action) -> int:
+    """Expected API calls to write ``n`` records through Bulk 2.0 jobs."""
+    if n == 0:
+        return 0
+    jobs = max(1, math.ceil(n * 200 / MAX_BULK_UPLOAD_BYTES))
+    return jobs * bulk_job_calls(math.ceil(n / jobs), action)
+
+
+def collections_calls(n: int, batch_size: int = 200) -> int:
+    return math.ceil(n / batch_size) if n else 0
 
 
 def api_value(value: Any) -> Any:
@@ -136,6 +165,7 @@ class Writer:
     ) -> None:
         self.client = client
         self.batch_size = min(200, batch_size or client.settings.batch_size)
+        # None: choose by cost (see ``use_bulk``); a number: a fixed override.
         self.bulk_threshold = bulk_threshold or client.settings.bulk_threshold
         self.lock_rounds = lock_rounds
         self.backoff = backoff or client.backoff
@@ -161,7 +191,7 @@ class Writer:
         # Group children of one parent together (stable: input order within a parent).
         ordered = sorted(ops, key=lambda op: (op.group is None, op.group or ""))
         key_field = self._bulk_key(action, external_id_field, bulk_key)
-        use_bulk = len(ops) >= self.bulk_threshold and key_field is not None
+        use_bulk = key_field is not None and self.use_bulk(len(ops), action)
         results: dict[str, RecordResult] = {}
         stopped: ConnectorError | None = None
         pending = list(ordered)
@@ -170,7 +200,7 @@ class Writer:
         for round_no in range(self.lock_rounds + 1):
             for op in pending:
                 attempts[op.ref] = attempts.get(op.ref, 0) + 1
-            if use_bulk and len(pending) >= self.bulk_threshold and key_field:
+            if use_bulk and key_field and self.use_bulk(len(pending), action):
                 got, stopped = self._bulk(sobject, action, pending, external_id_field,
                                           key_field)
             else:
@@ -200,13 +230,20 @@ class Writer:
             transport="bulk2" if use_bulk else "collections",
         )
 
+    def use_bulk(self, n: int, action: Action) -> bool:
+        """Bulk 2.0 when it costs fewer calls than Collections (or, with an
+        explicit threshold, when the batch reaches it)."""
+        if self.bulk_threshold is not None:
+            return n >= self.bulk_threshold
+        return bulk_calls(n, action) < collections_calls(n, self.batch_size)
+
     def estimate_calls(self, n: int, action: Action, *, has_bulk_key: bool = True) -> int:
         """API calls a write of ``n`` records costs when nothing fails."""
         if n == 0:
             return 0
-        if n >= self.bulk_threshold and (action != "create" or has_bulk_key):
-            return BULK_JOB_CALLS * max(1, math.ceil(n * 200 / MAX_BULK_UPLOAD_BYTES))
-        return math.ceil(n / self.batch_size)
+        if (action != "create" or has_bulk_key) and self.use_bulk(n, action):
+            return bulk_calls(n, action)
+        return collections_calls(n, self.batch_size)
 
     # ------------------------------------------------------------ helpers
 
@@ -407,19 +444,28 @@ class Writer:
             cells = {k.lower(): v for k, v in row.items() if k}
             return by_key.get("\x1f".join(cells.get(k, "") for k in lowered).lower())
 
+        # The job's counters say which result files hold rows; without them
+        # (an older API or a proxy that strips fields) every file is read.
+        counted = "numberRecordsProcessed" in info and "numberRecordsFailed" in info
+        processed = int(info.get("numberRecordsProcessed") or 0)
+        failed = int(info.get("numberRecordsFailed") or 0) if counted else 1
+        complete = counted and info.get("state") == "JobComplete" and processed >= len(ops)
+        if complete and failed == 0 and action in ("update", "delete"):
+            # every record succeeded and its id is known: no result file to read
+            return {op.ref: RecordResult(op.ref, op.id, True) for op in ops}
         for row in c.bulk_results(sobject, job_id, "successfulResults"):
             hit = lookup(row)
             if hit is not None:
                 out[hit.ref] = RecordResult(hit.ref, row.get("sf__Id") or hit.id, True,
                                             created=row.get("sf__Created", "").lower() == "true")
-        for row in c.bulk_results(sobject, job_id, "failedResults"):
+        for row in (c.bulk_results(sobject, job_id, "failedResults") if failed else ()):
             hit = lookup(row)
             if hit is not None:
                 code, message, fields = _parse_bulk_error(row.get("sf__Error", ""))
                 out[hit.ref] = RecordResult(hit.ref, row.get("sf__Id") or hit.id, False,
                                             error_code=code or "UNKNOWN", message=message,
                                             fields=fields)
-        for row in c.bulk_results(sobject, job_id, "unprocessedrecords"):
+        for row in (() if complete else c.bulk_results(sobject, job_id, "unprocessedrecords")):
             hit = lookup(row)
             if hit is not None and hit.ref not in out:
                 out[hit.ref] = RecordResult(
@@ -435,4 +481,4 @@ class Writer:
 
 
 __all__ = ["NOT_ATTEMPTED", "RecordResult", "WriteOp", "WriteOutcome", "Writer", "api_value",
-           "csv_value"]
+           "bulk_calls", "collections_calls", "csv_value"]

@@ -78,12 +78,15 @@ def test_kill_9_at_random_points_then_resume_converges(https_org: Rig, seed: int
     rng = random.Random(seed)
     rig = https_org
     # stretch the run so kills land in every phase (reads, campaigns, leads, members)
+    # (Bulk 2.0 jobs make few calls, so each of them is slowed more)
     rig.org.set_faults([{"match": "composite", "error": "SLOW", "scope": "request",
-                         "delay_ms": 120, "rate": 1, "seed": seed}])
+                         "delay_ms": 200, "rate": 1, "seed": seed},
+                        {"match": "jobs/", "error": "SLOW", "scope": "request",
+                         "delay_ms": 600, "rate": 1, "seed": seed}])
     kills = 0
     for _ in range(2):
         proc = _sync_process(rig)
-        time.sleep(rng.uniform(1.0, 3.5))
+        time.sleep(rng.uniform(0.8, 2.5))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1

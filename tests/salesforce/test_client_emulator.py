@@ -12,6 +12,7 @@ from connector.config import SalesforceSettings
 from connector.emulator.testing import EmulatorHandle, inprocess_emulator, running_emulator
 from connector.errors import BudgetExhausted
 from connector.salesforce import SalesforceClient, WriteOp, Writer
+from connector.salesforce.writer import bulk_calls, collections_calls
 
 pytestmark = pytest.mark.e2e
 
@@ -121,13 +122,42 @@ def test_budget_stops_before_the_call_that_would_exceed_the_share(org: EmulatorH
     org.set_daily_max(1000, daily_used=940)  # 60 left today; a run may spend half
     client = client_for(org, budget_share=0.5)
     assert client.budget.allowance == 29  # (1000 - 941 after the limits call) * 0.5
-    outcome = Writer(client).write("Lead", "upsert", leads(200 * 40),
-                                   external_id_field="MAP_Id__c")
+    # Collections forced: 40 calls would be needed, 29 are allowed
+    outcome = Writer(client, bulk_threshold=10**9).write("Lead", "upsert", leads(200 * 40),
+                                                        external_id_field="MAP_Id__c")
     assert isinstance(outcome.stopped, BudgetExhausted)
     assert outcome.calls == 29
     assert sum(r.success for r in outcome.results) == 29 * 200
     assert len(map_ids(org)) == 29 * 200
     assert org.stats()["daily_used"] < 1000  # the org was never exhausted
+
+
+def test_cost_based_choice_writes_a_large_batch_within_a_small_budget(
+        org: EmulatorHandle) -> None:
+    org.set_daily_max(1000, daily_used=940)
+    client = client_for(org, budget_share=0.5)
+    outcome = Writer(client).write("Lead", "upsert", leads(200 * 40),
+                                   external_id_field="MAP_Id__c")
+    # one Bulk 2.0 job: create, upload, close, poll, successful results
+    assert outcome.stopped is None and outcome.transport == "bulk2"
+    assert outcome.calls == 5
+    assert all(r.success for r in outcome.results)
+    assert len(map_ids(org)) == 200 * 40
+
+
+@pytest.mark.parametrize(("n", "action", "bulk"), [
+    pytest.param(200, "upsert", False, id="one-collections-call"),
+    pytest.param(1_200, "upsert", False, id="six-calls-tie-keeps-collections"),
+    pytest.param(1_400, "upsert", True, id="seven-calls-bulk-wins"),
+    pytest.param(1_000, "update", False, id="update-five-calls-tie"),
+    pytest.param(1_001, "update", True, id="update-six-calls-bulk-wins"),
+])
+def test_writer_chooses_the_transport_with_fewer_calls(
+        org: EmulatorHandle, n: int, action: str, bulk: bool) -> None:
+    writer = Writer(client_for(org))
+    assert writer.use_bulk(n, action) is bulk  # type: ignore[arg-type]
+    assert writer.estimate_calls(n, action) == min(  # type: ignore[arg-type]
+        bulk_calls(n, action), collections_calls(n))  # type: ignore[arg-type]
 
 
 def test_bulk_query_streams_a_large_extract(org: EmulatorHandle) -> None:

@@ -222,14 +222,15 @@ def test_bulk_results_are_correlated_by_key_not_by_order(
     mocked.add(responses.POST, jobs, json={"id": "750J1", "state": "Open"})
     mocked.add(responses.PUT, f"{jobs}/750J1/batches", status=201)
     mocked.add(responses.PATCH, f"{jobs}/750J1", json={"id": "750J1", "state": "UploadComplete"})
-    mocked.add(responses.GET, f"{jobs}/750J1", json={"id": "750J1", "state": "JobComplete"})
+    mocked.add(responses.GET, f"{jobs}/750J1", json={"id": "750J1", "state": "JobComplete",
+                                                     "numberRecordsProcessed": 3,
+                                                     "numberRecordsFailed": 1})
     mocked.add(responses.GET, f"{jobs}/750J1/successfulResults",
                body="sf__Id,sf__Created,MAP_Id__c,LastName\n00Q8d00000000CCAAA,true,m2,C\n"
                     "00Q8d00000000AAAAA,false,m0,A\n")
     mocked.add(responses.GET, f"{jobs}/750J1/failedResults",
                body='sf__Id,sf__Error,MAP_Id__c,LastName\n,"STRING_TOO_LONG:Last Name: data '
                     'value too large:LastName",m1,B\n')
-    mocked.add(responses.GET, f"{jobs}/750J1/unprocessedrecords", body="MAP_Id__c,LastName\n")
     ops = [WriteOp(ref=f"r{i}", fields={"MAP_Id__c": f"m{i}", "LastName": "ABC"[i]})
            for i in range(3)]
     outcome = Writer(client, bulk_threshold=3).write("Lead", "upsert", ops,
