@@ -69,6 +69,15 @@ class StatusSpec:
     sort_order: int
 
 
+# Salesforce gives every campaign created through the API these member statuses
+# (label, HasResponded, IsDefault, SortOrder); a plan for a new campaign updates
+# them rather than creating them, and learns their ids after the campaign exists.
+SALESFORCE_DEFAULT_STATUSES: dict[str, dict[str, object]] = {
+    "sent": {"HasResponded": False, "IsDefault": True, "SortOrder": 1},
+    "responded": {"HasResponded": True, "IsDefault": False, "SortOrder": 2},
+}
+
+
 def status_specs(mappings: Mappings) -> list[StatusSpec]:
     return [StatusSpec(s.label, s.responded, s.default, i + 1)
             for i, s in enumerate(mappings.touches.member_statuses)]

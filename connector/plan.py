@@ -37,7 +37,9 @@ class PlannedWrite:
 
     @property
     def is_create(self) -> bool:
-        return self.record_id is None
+        # an update of a record Salesforce makes with one of this plan's creates
+        # names its id through ``depends["Id"]``
+        return self.record_id is None and "Id" not in self.depends
 
 
 @dataclass
@@ -59,6 +61,11 @@ class Plan:
     links: dict[str, Link] = field(default_factory=dict)
     skipped: Counter[str] = field(default_factory=Counter)
     people_in_scope: int = 0
+    # Records Salesforce creates by itself with a record the plan creates (the
+    # default member statuses of a new campaign): ref -> (creating ref, label).
+    # Their ids are looked up once the creating write has succeeded; what is
+    # written to them is planned like any other update.
+    implicit: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def step(self, name: str, sobject: str, action: Action, *, order: int,
              external_id_field: str | None = None,

@@ -15,6 +15,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from connector.campaigns import (
+    SALESFORCE_DEFAULT_STATUSES,
     campaign_fields,
     furthest,
     member_states,
@@ -133,7 +134,10 @@ class Planner:
         """Every connector campaign gets the ladder of touches.yaml.
 
         ``campaign_ids`` maps program id -> campaign id; ``current`` campaign id ->
-        its status rows. Campaigns only planned (dry run) are shown as creates.
+        its status rows. A campaign this plan creates will come with Salesforce's
+        default statuses: those are planned as updates of records the plan names
+        (``Plan.implicit``), the rest of the ladder as creates, so a dry run and a
+        real run write exactly the same.
         """
         specs = status_specs(self.mappings)
         for pid, campaign_id in sorted(campaign_ids.items()):
@@ -141,7 +145,13 @@ class Planner:
             self._plan_campaign_statuses(plan, pid, campaign_id, None, specs, rows)
         for ref in new_campaign_refs:
             pid = ref.split(":", 1)[1]
-            self._plan_campaign_statuses(plan, pid, None, ref, specs, {})
+            defaults: dict[str | None, MirrorRow] = {}
+            for label, values in SALESFORCE_DEFAULT_STATUSES.items():
+                status_ref = f"CampaignMemberStatus:{pid}:{label}"
+                plan.implicit[status_ref] = (ref, label)
+                defaults[label] = MirrorRow("CampaignMemberStatus", "", dict(values),
+                                            map_key=label)
+            self._plan_campaign_statuses(plan, pid, None, ref, specs, defaults)
 
     def _plan_campaign_statuses(self, plan: Plan, pid: str, campaign_id: str | None,
                                 campaign_ref: str | None, specs: list[Any],
@@ -169,10 +179,16 @@ class Planner:
             if changed.get("IsDefault") is False:
                 changed.pop("IsDefault")
             if changed:
+                # a default status of a campaign created in this run: its id is
+                # known once the campaign exists
+                implicit = f"CampaignMemberStatus:{pid}:{row.map_key}"
+                depends = {"Id": implicit} if not row.id else {}
                 plan.step("member status updates", "CampaignMemberStatus", "update", order=41) \
-                    .writes.append(PlannedWrite(ref, "CampaignMemberStatus", row.id, changed,
+                    .writes.append(PlannedWrite(ref, "CampaignMemberStatus", row.id or None,
+                                                changed,
                                                 before={k: row.fields.get(k) for k in changed},
-                                                group=row.parent_id))
+                                                depends=depends,
+                                                group=row.parent_id or campaign_id))
             else:
                 plan.unchanged["CampaignMemberStatus"] += 1
 

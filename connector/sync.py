@@ -344,13 +344,9 @@ class Sync:
             calls += writer.estimate_calls(n, step.action,
                                            has_bulk_key=step.bulk_key is not None)
             minimum += -(-n // 200)
-            if step.name == "member statuses":
-                # Salesforce gives each new campaign its default statuses (Sent,
-                # Responded); the run reads them (one query per ~200 campaigns) and
-                # updates their sort order and flags to the ladder's.
-                new = len({w.depends["CampaignId"] for w in step.writes
-                           if "CampaignId" in w.depends})
-                calls += 2 * -(-new // 200) if new else 0
+        # the ids of default statuses of new campaigns: one query per 200 campaigns
+        creators = {creator for creator, _ in plan.implicit.values()}
+        calls += -(-len(creators) // 200)
         return {"api_calls": calls, "minimum_collections_calls": minimum,
                 "budget_remaining": client.budget.remaining,
                 "org_remaining": client.budget.org_remaining()}
