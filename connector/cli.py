@@ -207,6 +207,7 @@ def runs(
 def explain_person_cmd(
     key: Annotated[str, typer.Argument(metavar="EMAIL_OR_MAP_ID")],
     fmt: FormatOpt = Format.table,
+    as_of: AsOfOpt = None,
 ) -> None:
     """Match rule, sources, cycles, touches and field decisions for one person."""
     _json_mode(fmt)
@@ -216,7 +217,8 @@ def explain_person_cmd(
         from connector.reports.console import key_values, out
 
         settings, mappings, store = _context()
-        data = explain_person(store, mappings, key, tz=settings.salesforce.tz)
+        data = explain_person(store, mappings, key, tz=settings.salesforce.tz,
+                              as_of=_parse_as_of(as_of))
         if fmt is Format.json:
             _emit_json(data)
             return

@@ -1,7 +1,9 @@
 """``connector explain person``: why a person looks the way they do in Salesforce.
 
 Answers from the local state (the ledger, the links and the mirror), so it
-spends no API calls and works while the org is unreachable: which rule picked
+spends no API calls and works while the org is unreachable. It calls the sync's
+own gather (``run.gather``) and engines, so it shows what a sync computes for
+the given ``--as-of``: which rule picked
 the Salesforce record and which other candidates there were, the account
 match, every touch with the rule that gave its channel, the funnel cycles,
 and per connector-owned field what Salesforce holds, what the connector wants
@@ -10,17 +12,22 @@ and what its write policy decides.
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from connector.campaigns import member_states
 from connector.cycles import build_cycles
+from connector.engine.context import Target
+from connector.engine.person import desired_person
 from connector.errors import ConfigError
+from connector.identity import primary_person
 from connector.mappings import Mappings
 from connector.models import Person
-from connector.policies import canonical, decide
-from connector.source_fields import compute_source_fields, source_values
+from connector.plan import diff_record
+from connector.policies import FieldDecision
+from connector.run.gather import gather_targets
 from connector.state.store import StateStore
+from connector.values import Link
 
 
 def find_people(store: StateStore, key: str) -> list[Person]:
@@ -32,33 +39,54 @@ def find_people(store: StateStore, key: str) -> list[Person]:
     return list(store.people(by_email.get(key.strip().lower(), [])).values())
 
 
+def _campaigns(store: StateStore) -> dict[str, tuple[str, str]]:
+    """Program id -> ("id", campaign id) for the campaigns the mirror knows."""
+    return {row.map_key: ("id", row.id) for row in store.mirror_all("Campaign")
+            if row.map_key}
+
+
+def _target(store: StateStore, people: list[Person]) -> tuple[Target, Link | None]:
+    """The Salesforce record the sync plans for these people, and their link."""
+    map_ids = [p.map_id for p in people]
+    links = store.links(map_ids)
+    link = next((links[m] for m in map_ids if m in links and links[m].sf_id), None)
+    if link is None:
+        primary = primary_person(people)
+        return Target(f"new:{primary.map_id}", "Lead", None, sorted(map_ids),
+                      ref=f"Lead:{primary.map_id}"), None
+    group = sorted(store.people_linked_to([link.sf_id])) or sorted(map_ids)
+    return Target(link.sf_id, link.sobject, link.sf_id, group), link
+
+
 def explain_person(store: StateStore, mappings: Mappings, key: str, *,
-                   tz: tzinfo) -> dict[str, Any]:
+                   tz: tzinfo, as_of: datetime | None = None) -> dict[str, Any]:
+    """The sync's own gather and engines for one person, with every decision."""
     people = find_people(store, key)
     if not people:
         raise ConfigError(f"no MAP person with id or email {key!r} in the ledger",
                           hint="run `connector sync` first, or check the spelling")
-    map_ids = [p.map_id for p in people]
-    links = store.links(map_ids)
-    link = next((links[m] for m in map_ids if m in links), None)
-    group = sorted(store.people_linked_to([link.sf_id])) if link and link.sf_id else map_ids
-    group_people = list(store.people(group).values()) or people
-    touches_by = store.touches_of(group)
-    touches = sorted({t.touch_id: t for ts in touches_by.values() for t in ts}.values(),
-                     key=lambda t: t.order_key)
-    events = sorted({e for es in store.cycle_events(group).values() for e in es})
+    as_of = as_of or datetime.now(UTC)
+    target, link = _target(store, people)
+    contexts = gather_targets(store, [target], as_of=as_of)
+    if not contexts:
+        raise ConfigError(f"the ledger has no MAP person behind {key!r}")
+    ctx = contexts[0]
     programs = store.programs()
-    sources = compute_source_fields(group_people, touches, programs, events,
-                                    mappings.channels)
-    cycles = build_cycles([t for t in touches if t.is_response], events)
+    campaigns = _campaigns(store)
+    primary = primary_person(list(ctx.people))
+    want = desired_person(ctx, programs, campaigns, mappings, primary.map_id)
+    sources = want.sources
+    touches = list(ctx.touches)
+    cycles = build_cycles([t for t in touches if t.is_response], list(ctx.close_events))
     out: dict[str, Any] = {
+        "as_of": as_of.isoformat(),
         "people": [
             {"map_id": p.map_id, "email": p.email, "email_valid": p.email_valid,
              "email_problem": p.email_problem, "name": " ".join(
                  x for x in (p.first_name, p.last_name) if x) or None,
              "company": p.company, "source": p.source,
              "created_at": p.created_at.isoformat() if p.created_at else None}
-            for p in group_people],
+            for p in ctx.people],
         "match": None,
         "sources": list(sources.explanation),
         "cycles": [
@@ -66,6 +94,8 @@ def explain_person(store: StateStore, mappings: Mappings, key: str, *,
              "first_response": c.first_response.touch_id, "responses": len(c.responses),
              "closed_at": c.closed_at.isoformat() if c.closed_at else None,
              "close_reason": c.close_reason} for c in cycles],
+        "close_events": [{"at": at.isoformat(), "reason": why}
+                         for at, why in ctx.close_events],
         "touches": [
             {"touch_id": t.touch_id, "occurred_at": t.occurred_at.isoformat(),
              "type": t.touch_type, "response": t.is_response, "program_id": t.program_id,
@@ -78,28 +108,34 @@ def explain_person(store: StateStore, mappings: Mappings, key: str, *,
         out["match"] = {"rule": "unmatched",
                         "detail": "no Salesforce record is linked yet (see the last sync's "
                                   "findings: missing_in_salesforce)"}
-        return out
-    out["match"] = {"sobject": link.sobject, "sf_id": link.sf_id, "rule": link.rule,
-                    "detail": link.detail, "account_id": link.account_id,
-                    "people_on_record": group}
-    record = store.mirror_get(link.sobject, [link.sf_id]).get(link.sf_id)
-    written = store.written(link.sobject, [link.sf_id]).get(link.sf_id, {})
-    desired = source_values(sources)
-    decls = mappings.fields.obj(link.sobject)
-    for key, value in desired.items():
-        decl = decls.fields.get(key)
-        if decl is None:
-            continue
-        have = canonical(decl, record.fields.get(decl.api_name)) if record else None
-        want = canonical(decl, value)
-        decision = decide(decl, current=have, desired=want,
-                          last_written=written.get(decl.api_name),
-                          has_written=decl.api_name in written)
+    else:
+        out["match"] = {"sobject": link.sobject, "sf_id": link.sf_id, "rule": link.rule,
+                        "detail": link.detail, "account_id": link.account_id,
+                        "people_on_record": list(ctx.map_ids),
+                        "converted_from": sorted(ctx.converted_from)}
+    decls = mappings.fields.obj(target.sobject)
+    decisions: dict[str, tuple[Any, Any, FieldDecision | None]] = {}
+    record = ctx.record
+    diff_record(decls, want.values, record.fields if record else None, ctx.written,
+                new_cycle=want.new_cycle, skip=want.skip, decisions=decisions)
+    for field_key, (have, wanted, decision) in decisions.items():
+        decl = decls.fields[field_key]
+        if decision is None:
+            verdict, why = ("write", "new record") if record is None and wanted is not None \
+                else ("keep", "kept with the original source channel it belongs to"
+                      if field_key in want.skip else "blank")
+        else:
+            verdict, why = ("write" if decision.write else "keep"), decision.reason
         out["fields"].append({
-            "field": decl.api_name, "policy": decl.policy, "salesforce": have,
-            "connector": want, "last_written": written.get(decl.api_name),
-            "decision": "write" if decision.write else "keep", "why": decision.reason,
+            "field": decl.api_name, "key": field_key, "policy": decl.policy,
+            "salesforce": have, "connector": wanted,
+            "last_written": ctx.written.get(decl.api_name),
+            "decision": verdict, "why": why,
         })
+    for api_name, ref in sorted(want.depends.items()):
+        out["fields"].append({"field": api_name, "key": api_name, "policy": "always",
+                              "salesforce": None, "connector": ref, "last_written": None,
+                              "decision": "write", "why": "campaign created in the next run"})
     for pid, state in sorted(member_states(touches, mappings, tz).items()):
         out["members"].append({
             "program_id": pid, "program": programs[pid].name if pid in programs else None,

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from connector.models import Person
 from connector.sfid import to18
-from connector.state.store import Link, MirrorRow
+from connector.values import Link, MirrorRow
 
 
 class CandidateIndex(Protocol):

@@ -23,7 +23,8 @@ from connector.salesforce import soql
 from connector.salesforce.client import SalesforceClient
 from connector.salesforce.describe import DescribeCache
 from connector.salesforce.incremental import ChangeReader
-from connector.state.store import MirrorRow, StateStore
+from connector.state.store import StateStore
+from connector.values import MirrorRow
 
 BULK_READ_THRESHOLD = 20_000
 BATCH = 2_000

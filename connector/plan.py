@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from connector.mappings import FieldDecl, ObjectDecl
-from connector.policies import canonical, decide
-from connector.state.store import Finding, Link
+from connector.policies import FieldDecision, canonical, decide
+from connector.state.store import Finding
+from connector.values import Link
 
 Action = Literal["create", "update", "upsert"]
 
@@ -122,12 +123,14 @@ def diff_record(
     *,
     new_cycle: bool = False,
     skip: frozenset[str] = frozenset(),
+    decisions: dict[str, tuple[Any, Any, FieldDecision | None]] | None = None,
 ) -> FieldDiff:
     """Per-field decisions for one record: ``desired`` is keyed by field key.
 
     ``current`` holds Salesforce's values by API name (None for a new record,
     where every non-blank desired value is written). ``written`` holds what the
-    connector last wrote, by API name.
+    connector last wrote, by API name. ``decisions``, when given, receives every
+    field's (Salesforce value, desired value, decision) for ``explain``.
     """
     out = FieldDiff()
     for key, value in desired.items():
@@ -137,12 +140,18 @@ def diff_record(
         if current is None:
             if want is not None:
                 out.fields[name] = want
-            continue
-        if key in skip:
+            if decisions is not None:
+                decisions[key] = (None, want, None)
             continue
         have = canonical(decl, current.get(name))
+        if key in skip:
+            if decisions is not None:
+                decisions[key] = (have, want, None)
+            continue
         decision = decide(decl, current=have, desired=want, last_written=written.get(name),
                           has_written=name in written, new_cycle=new_cycle)
+        if decisions is not None:
+            decisions[key] = (have, want, decision)
         if decision.conflict:
             out.conflicts.append((name, have, want))
         if decision.write:

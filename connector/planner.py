@@ -10,7 +10,6 @@ Campaign Members. Reads only the local state: the mirror is refreshed before.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -22,6 +21,8 @@ from connector.campaigns import (
     program_levels,
     status_specs,
 )
+from connector.engine.context import PersonContext, Target
+from connector.engine.person import desired_person
 from connector.identity import (
     Match,
     MemoryIndex,
@@ -30,13 +31,14 @@ from connector.identity import (
     match_person,
     primary_person,
 )
-from connector.mappings import Mappings, ObjectDecl
-from connector.models import Person, Program, Touch
+from connector.mappings import Mappings
+from connector.models import Person, Program
 from connector.plan import Plan, PlannedWrite, diff_record
 from connector.policies import canonical
+from connector.run.gather import gather_targets
 from connector.sfid import to18
-from connector.source_fields import SourceFields, compute_source_fields, source_values
-from connector.state.store import Finding, Link, MirrorRow, StateStore
+from connector.state.store import Finding, StateStore
+from connector.values import Link, MirrorRow
 
 CHUNK = 2_000
 MQL_STAGES = frozenset({"mql", "marketingqualifiedlead", "marketing qualified lead", "sal",
@@ -44,18 +46,6 @@ MQL_STAGES = frozenset({"mql", "marketingqualifiedlead", "marketing qualified le
                         "customer"})
 PERSON_KEYS = ("email", "first_name", "last_name", "company", "title", "industry",
                "employees", "annual_revenue", "country")
-
-
-@dataclass
-class Target:
-    """One Salesforce person record and every MAP person behind it."""
-
-    key: str                      # sf id, or "new:<primary map id>"
-    sobject: str                  # Lead | Contact
-    sf_id: str | None
-    map_ids: list[str]
-    ref: str = ""
-    converted_from: set[str] = field(default_factory=set)
 
 
 class Planner:
@@ -230,26 +220,9 @@ class Planner:
         unmatched.clear()
         target_list = sorted(targets.values(), key=lambda t: t.key)
         for start in range(0, len(target_list), CHUNK):
-            batch = target_list[start:start + CHUNK]
-            map_ids = [m for t in batch for m in t.map_ids]
-            people = self.store.people(map_ids)
-            index = _Index([
-                *self.store.mirror_get("Lead", [t.sf_id for t in batch
-                                                if t.sf_id and t.sobject == "Lead"]).values(),
-                *self.store.mirror_get("Contact", [t.sf_id for t in batch
-                                                   if t.sf_id and t.sobject == "Contact"]
-                                       ).values()])
-            touches = self.store.touches_of(map_ids)
-            events = self.store.cycle_events(map_ids)
-            record_events = self.store.record_events(
-                r for t in batch for r in (t.sf_id, *t.converted_from) if r)
-            index.load_members(self.store, batch)
-            written = {obj: self.store.written(obj, [t.sf_id for t in batch
-                                                     if t.sf_id and t.sobject == obj])
-                       for obj in ("Lead", "Contact")}
-            for target in batch:
-                self._plan_target(plan, target, people, touches, events, record_events,
-                                  written, index)
+            for ctx in gather_targets(self.store, target_list[start:start + CHUNK],
+                                      as_of=self.as_of):
+                self._plan_target(plan, ctx)
 
     def _link(self, plan: Plan, person: Person, match: Match, index: _Index) -> None:
         """Record why a person maps to a record, and the duplicates seen on the way."""
@@ -330,31 +303,14 @@ class Planner:
 
     # ----------------------------------------------------- one target
 
-    def _plan_target(self, plan: Plan, target: Target, people_cache: Mapping[str, Person],
-                     touches: Mapping[str, list[Touch]],
-                     events: Mapping[str, list[tuple[datetime, str]]],
-                     record_events: Mapping[str, list[tuple[datetime, str]]],
-                     written_by_object: Mapping[str, Mapping[str, dict[str, Any]]],
-                     index: _Index) -> None:
-        people = [people_cache[m] for m in target.map_ids if m in people_cache]
-        if not people:
-            return
-        primary = primary_person(people)
-        all_touches = sorted({t.touch_id: t for m in target.map_ids
-                              for t in touches.get(m, [])}.values(), key=lambda t: t.order_key)
-        record = index.get(target.sobject, target.sf_id) if target.sf_id else None
-        # close events: per person (e.g. the SLA) and per Salesforce record (a lead
-        # status entering a recycle status, also on the lead a contact came from);
-        # none after as_of, so a run reproduces exactly
-        records = [r for r in (target.sf_id, *target.converted_from) if r]
-        close_events = sorted(
-            e for e in {*(e for m in target.map_ids for e in events.get(m, [])),
-                        *(e for r in records for e in record_events.get(r, []))}
-            if e[0] <= self.as_of)
-        sources = compute_source_fields(people, all_touches, self.programs, close_events,
-                                        self.mappings.channels)
+    def _plan_target(self, plan: Plan, ctx: PersonContext) -> None:
+        target = ctx.target
+        primary = primary_person(list(ctx.people))
+        want = desired_person(ctx, self.programs, self.campaigns, self.mappings,
+                              primary.map_id)
         decls = self.f.obj(target.sobject)
-        desired, depends = self._desired_person(target.sobject, primary, sources)
+        desired, depends = want.values, want.depends
+        record = ctx.record
         if record is None:
             for m in target.map_ids:
                 plan.links[m] = Link(m, "Lead", "", "created",
@@ -368,15 +324,12 @@ class Planner:
                                             depends=depends, map_ids=tuple(target.map_ids)))
             person_ref: tuple[str, str] = ("ref", target.ref)
         else:
-            written = written_by_object[target.sobject].get(record.id, {})
-            new_cycle = self._new_cycle(decls, record, sources)
-            skip = self._original_source_skip(decls, desired, record)
-            diff = diff_record(decls, desired, record.fields, written, new_cycle=new_cycle,
-                               skip=skip)
-            for name, have, want in diff.conflicts:
+            diff = diff_record(decls, desired, record.fields, ctx.written,
+                               new_cycle=want.new_cycle, skip=want.skip)
+            for name, have, wanted in diff.conflicts:
                 plan.findings.append(Finding(
                     "original_source_conflict", target.sobject, record.id, primary.map_id,
-                    name, _text(have), _text(want),
+                    name, _text(have), _text(wanted),
                     "write-once: Salesforce keeps its value; the MAP's history says otherwise"))
             # depends only name campaigns created in this run: always a change
             if diff.fields or depends:
@@ -391,59 +344,14 @@ class Planner:
             else:
                 plan.unchanged[target.sobject] += 1
             person_ref = ("id", record.id)
-        self._plan_members(plan, target, person_ref, all_touches, index)
-
-    @staticmethod
-    def _new_cycle(decls: ObjectDecl, record: MirrorRow, sources: SourceFields) -> bool:
-        """Salesforce shows an earlier cycle than the ledger: stage dates restart."""
-        cycle_decl = decls.fields.get("funnel_cycle")
-        if cycle_decl is None or sources.cycle is None:
-            return False
-        have = canonical(cycle_decl, record.fields.get(cycle_decl.api_name))
-        return have is not None and have != canonical(cycle_decl, sources.cycle)
-
-    def _original_source_skip(self, decls: Any, desired: Mapping[str, Any],
-                              record: MirrorRow) -> frozenset[str]:
-        """The original-source trio is one fact: keep detail and date with the channel."""
-        channel = decls.fields.get("original_source")
-        if channel is None:
-            return frozenset()
-        have = canonical(channel, record.fields.get(channel.api_name))
-        want = canonical(channel, desired.get("original_source"))
-        if have is not None and have != want:
-            return frozenset({"original_source_detail", "original_source_date"})
-        return frozenset()
-
-    def _desired_person(self, sobject: str, person: Person,
-                        sources: SourceFields) -> tuple[dict[str, Any], dict[str, str]]:
-        decls = self.f.obj(sobject).fields
-        values: dict[str, Any] = {
-            "map_id": person.map_id,
-            "email": person.email if person.email_valid else None,
-            "first_name": person.first_name,
-            "last_name": person.last_name,
-            "company": person.company,
-            "title": person.title,
-            "industry": person.industry,
-            "employees": person.employees,
-            "annual_revenue": person.annual_revenue,
-            "country": person.country,
-            **source_values(sources),
-        }
-        depends: dict[str, str] = {}
-        for key, touch in (("first_touch_campaign", sources.first_touch),
-                           ("last_touch_campaign", sources.last_touch)):
-            campaign = self._campaign_value(touch.program_id) if touch else None
-            if campaign and campaign[0] == "ref" and key in decls:
-                depends[decls[key].api_name] = campaign[1]
-            else:
-                values[key] = campaign[1] if campaign else None
-        return {k: v for k, v in values.items() if k in decls}, depends
+        self._plan_members(plan, ctx, person_ref)
 
     # ------------------------------------------------------------ members
 
-    def _plan_members(self, plan: Plan, target: Target, person: tuple[str, str],
-                      touches: list[Touch], index: _Index) -> None:
+    def _plan_members(self, plan: Plan, ctx: PersonContext,
+                      person: tuple[str, str]) -> None:
+        target = ctx.target
+        touches = ctx.touches
         decls = self.f.obj("CampaignMember")
         status_name = decls.field("status").api_name
         first_decl = decls.fields.get("first_responded_on")
@@ -457,7 +365,7 @@ class Planner:
             ref = f"CampaignMember:{pid}:{target.key}"
             existing = None
             if campaign[0] == "id" and person[0] == "id":
-                existing = index.member(campaign[1], person[1], target.converted_from)
+                existing = ctx.members.get(campaign[1])
             if existing is None:
                 fields: dict[str, Any] = {status_name: state.status}
                 depends: dict[str, str] = {}
@@ -495,36 +403,11 @@ class Planner:
 
 
 class _Index(MemoryIndex):
-    """Candidates for matching, plus the Campaign Members of one batch of targets."""
+    """Candidates for matching one batch of people."""
 
     def __init__(self, rows: Iterable[MirrorRow]) -> None:
         self.rows = list(rows)
         super().__init__(self.rows)
-        self._members: dict[tuple[str, str], MirrorRow] = {}
-
-    def load_members(self, store: StateStore, targets: Iterable[Target]) -> None:
-        """One lookup per batch: members by contact id, or by (former) lead id."""
-        self._members = {}
-        person_ids: set[str] = set()
-        for target in targets:
-            if target.sf_id:
-                person_ids.add(target.sf_id)
-            person_ids.update(target.converted_from)
-        ids = sorted(person_ids)
-        for row in store.mirror_by("CampaignMember", "contact_id", ids):
-            if row.parent_id and row.contact_id:
-                self._members[(row.parent_id, row.contact_id)] = row
-        for row in store.mirror_by("CampaignMember", "lead_id", ids):
-            if row.parent_id and row.lead_id:
-                self._members.setdefault((row.parent_id, row.lead_id), row)
-
-    def member(self, campaign_id: str, person_id: str,
-               converted_from: set[str]) -> MirrorRow | None:
-        for candidate in (person_id, *sorted(converted_from)):
-            row = self._members.get((campaign_id, candidate))
-            if row is not None:
-                return row
-        return None
 
 
 def _text(value: Any) -> str | None:

@@ -24,6 +24,8 @@ from pydantic import BaseModel
 from connector.errors import StateError
 from connector.models import Person, Program, Rejection, TargetAccount, Touch
 from connector.state.migrations import MIGRATIONS
+from connector.values import Link as Link  # re-exported for existing callers
+from connector.values import MirrorRow as MirrorRow
 
 M = TypeVar("M", bound=BaseModel)
 CHUNK = 500  # bound parameters per IN (...) lookup
@@ -41,35 +43,6 @@ def _iso(moment: datetime) -> str:
 def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start:start + size]
-
-
-@dataclass(frozen=True)
-class Link:
-    """How a MAP person maps to a Salesforce record (and why)."""
-
-    map_id: str
-    sobject: str
-    sf_id: str
-    rule: str
-    detail: dict[str, Any]
-    account_id: str | None = None
-
-
-@dataclass(frozen=True)
-class MirrorRow:
-    """The connector's copy of the fields it reads from one Salesforce record."""
-
-    sobject: str
-    id: str
-    fields: dict[str, Any]
-    email: str | None = None
-    map_key: str | None = None
-    parent_id: str | None = None
-    lead_id: str | None = None
-    contact_id: str | None = None
-    created_date: str | None = None
-    modstamp: str | None = None
-    is_deleted: bool = False
 
 
 @dataclass(frozen=True)

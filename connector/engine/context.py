@@ -1,0 +1,42 @@
+"""The plain values an engine decides from: one Salesforce person record and
+everything known about the MAP people behind it (filled by ``run.gather``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from connector.models import Person, Touch
+from connector.values import MirrorRow
+
+
+@dataclass
+class Target:
+    """One Salesforce person record and every MAP person behind it."""
+
+    key: str                      # sf id, or "new:<primary map id>"
+    sobject: str                  # Lead | Contact
+    sf_id: str | None
+    map_ids: list[str]
+    ref: str = ""
+    converted_from: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class PersonContext:
+    """Plain values about one Salesforce person record, as of a moment."""
+
+    target: Target
+    people: tuple[Person, ...]
+    touches: tuple[Touch, ...]                      # by time, then touch id; no repeats
+    record: MirrorRow | None                        # None for a Lead still to create
+    written: Mapping[str, Any]                      # what the connector last wrote
+    close_events: tuple[tuple[datetime, str], ...]  # funnel-cycle closes up to as_of
+    converted_from: frozenset[str]                  # Leads converted into this Contact
+    members: Mapping[str, MirrorRow]                # campaign id -> its member row
+
+    @property
+    def map_ids(self) -> tuple[str, ...]:
+        return tuple(self.target.map_ids)

@@ -1,0 +1,1 @@
+"""One run: scope, gather (state -> plain values), mirror refresh, execute."""

@@ -1,0 +1,98 @@
+"""Gather: everything deciding needs about a batch of Salesforce person records,
+read from the state database into plain values.
+
+The planner and ``connector explain person`` both call ``gather_targets``, so
+explain always shows what a sync computes. One batch costs a fixed number of
+set-shaped queries, whatever its size; nothing here decides anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from connector.engine.context import PersonContext, Target
+from connector.state.store import StateStore
+from connector.values import MirrorRow
+
+
+def gather_targets(store: StateStore, targets: Sequence[Target], *,
+                   as_of: datetime) -> list[PersonContext]:
+    """Contexts for ``targets`` (one batch), in the same order; targets whose
+    people are all gone from the ledger are left out."""
+    map_ids = [m for t in targets for m in t.map_ids]
+    people = store.people(map_ids)
+    ids = {obj: [t.sf_id for t in targets if t.sf_id and t.sobject == obj]
+           for obj in ("Lead", "Contact")}
+    records = {**store.mirror_get("Lead", ids["Lead"]),
+               **store.mirror_get("Contact", ids["Contact"])}
+    # the Leads converted into these Contacts: their recycle history and their
+    # Campaign Members belong to the Contact now
+    converted: dict[str, set[str]] = {}
+    for lead in store.mirror_by("Lead", "parent_id", ids["Contact"]):
+        if lead.parent_id:
+            converted.setdefault(lead.parent_id, set()).add(lead.id)
+    for target in targets:
+        if target.sf_id and target.sobject == "Contact":
+            target.converted_from |= converted.get(target.sf_id, set())
+    touches = store.touches_of(map_ids)
+    events = store.cycle_events(map_ids)
+    record_events = store.record_events(
+        r for t in targets for r in (t.sf_id, *t.converted_from) if r)
+    written = {obj: store.written(obj, ids[obj]) for obj in ("Lead", "Contact")}
+    members = _members(store, targets)
+    out = []
+    for target in targets:
+        mine = tuple(people[m] for m in target.map_ids if m in people)
+        if not mine:
+            continue
+        ordered = tuple(sorted({t.touch_id: t for m in target.map_ids
+                                for t in touches.get(m, [])}.values(),
+                               key=lambda t: t.order_key))
+        record_ids = [r for r in (target.sf_id, *target.converted_from) if r]
+        # close events: per person (the SLA) and per Salesforce record (a Lead
+        # status entering a recycle status, also on the Lead a Contact came
+        # from); none after as_of, so a run reproduces exactly
+        closes = tuple(sorted(
+            e for e in {*(e for m in target.map_ids for e in events.get(m, [])),
+                        *(e for r in record_ids for e in record_events.get(r, []))}
+            if e[0] <= as_of))
+        record = records.get(target.sf_id) if target.sf_id else None
+        out.append(PersonContext(
+            target=target, people=mine, touches=ordered, record=record,
+            written=written.get(target.sobject, {}).get(target.sf_id or "", {}),
+            close_events=closes, converted_from=frozenset(target.converted_from),
+            members=_members_of(members, target)))
+    return out
+
+
+def _members(store: StateStore, targets: Iterable[Target]) -> dict[str, dict[str, MirrorRow]]:
+    """One lookup per batch: person id (contact, or (former) lead) -> campaign id
+    -> member row."""
+    found: dict[str, dict[str, MirrorRow]] = {}
+    person_ids: set[str] = set()
+    for target in targets:
+        if target.sf_id:
+            person_ids.add(target.sf_id)
+        person_ids.update(target.converted_from)
+    ids = sorted(person_ids)
+    for row in store.mirror_by("CampaignMember", "contact_id", ids):
+        if row.parent_id and row.contact_id:
+            found.setdefault(row.contact_id, {})[row.parent_id] = row
+    for row in store.mirror_by("CampaignMember", "lead_id", ids):
+        if row.parent_id and row.lead_id:
+            found.setdefault(row.lead_id, {}).setdefault(row.parent_id, row)
+    return found
+
+
+def _members_of(members: Mapping[str, Mapping[str, MirrorRow]],
+                target: Target) -> dict[str, MirrorRow]:
+    """Campaign id -> the member row of this person (its own, else a converted
+    Lead's, the smallest id first)."""
+    out: dict[str, MirrorRow] = {}
+    if not target.sf_id:
+        return out
+    for candidate in (target.sf_id, *sorted(target.converted_from)):
+        for campaign_id, row in members.get(candidate, {}).items():
+            out.setdefault(campaign_id, row)
+    return out
