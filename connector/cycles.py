@@ -16,6 +16,33 @@ from datetime import datetime
 
 from connector.models import Touch
 
+# A Lead Status the mirror saw (``record_events``), "status: Recycled"; state
+# databases from before the status history hold "lead status Recycled" rows,
+# each of which was already a close.
+STATUS_OBSERVED = "status: "
+LEGACY_CLOSE = "lead status "
+
+
+def status_closes(history: Sequence[tuple[datetime, str]],
+                  recycle_statuses: frozenset[str]) -> list[tuple[datetime, str]]:
+    """Close events from one record's observed Status values: each time the
+    status enters a recycle status (from another status, or first seen so)."""
+    out: list[tuple[datetime, str]] = []
+    previous: str | None = None
+    for at, text in sorted(history):
+        if text.startswith(LEGACY_CLOSE):
+            out.append((at, text))
+            previous = text[len(LEGACY_CLOSE):]
+            continue
+        if not text.startswith(STATUS_OBSERVED):
+            continue
+        status = text[len(STATUS_OBSERVED):]
+        if status in recycle_statuses and (previous is None or
+                                           previous not in recycle_statuses):
+            out.append((at, f"lead status {status}"))
+        previous = status
+    return out
+
 
 @dataclass
 class Cycle:

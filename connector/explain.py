@@ -67,17 +67,17 @@ def explain_person(store: StateStore, mappings: Mappings, key: str, *,
                           hint="run `connector sync` first, or check the spelling")
     as_of = as_of or datetime.now(UTC)
     target, link = _target(store, people)
-    contexts = gather_targets(store, [target], as_of=as_of)
+    contexts = gather_targets(store, [target])
     if not contexts:
         raise ConfigError(f"the ledger has no MAP person behind {key!r}")
     ctx = contexts[0]
     programs = store.programs()
     campaigns = _campaigns(store)
     primary = primary_person(list(ctx.people))
-    want = desired_person(ctx, programs, campaigns, mappings, primary.map_id)
+    want = desired_person(ctx, programs, campaigns, mappings, primary.map_id, as_of)
     sources = want.sources
     touches = list(ctx.touches)
-    cycles = build_cycles([t for t in touches if t.is_response], list(ctx.close_events))
+    cycles = build_cycles([t for t in touches if t.is_response], list(want.close_events))
     out: dict[str, Any] = {
         "as_of": as_of.isoformat(),
         "people": [
@@ -95,7 +95,7 @@ def explain_person(store: StateStore, mappings: Mappings, key: str, *,
              "closed_at": c.closed_at.isoformat() if c.closed_at else None,
              "close_reason": c.close_reason} for c in cycles],
         "close_events": [{"at": at.isoformat(), "reason": why}
-                         for at, why in ctx.close_events],
+                         for at, why in want.close_events],
         "touches": [
             {"touch_id": t.touch_id, "occurred_at": t.occurred_at.isoformat(),
              "type": t.touch_type, "response": t.is_response, "program_id": t.program_id,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from connector.cycles import STATUS_OBSERVED
 from connector.mappings import Mappings
 from connector.normalize import parse_timestamp, website_domain
 from connector.salesforce import soql
@@ -181,7 +182,7 @@ class MirrorRefresh:
     deleted: dict[str, set[str]] = field(default_factory=dict)
     full: set[str] = field(default_factory=set)
     bulk: set[str] = field(default_factory=set)
-    recycled: int = 0
+    statuses: int = 0  # Lead Status values observed (new or changed)
 
 
 def refresh_mirror(
@@ -209,7 +210,6 @@ def refresh_mirror(
         types: dict[str, str] | None = None
         seen: set[str] = set()
         batch: list[MirrorRow] = []
-        recycle = frozenset(mappings.sync.recycle_statuses)
         with store.transaction():
             for raw in reader:
                 if reader.bulk and types is None:
@@ -223,12 +223,12 @@ def refresh_mirror(
                 seen.add(row.id)
                 batch.append(row)
                 if len(batch) >= BATCH:
-                    result.recycled += _flush(store, run_id, spec.sobject, batch, recycle,
+                    result.statuses += _flush(store, run_id, spec.sobject, batch,
                                               result.changed[spec.sobject])
                     batch = []
                     if on_progress:
                         on_progress(spec.sobject, len(seen))
-            result.recycled += _flush(store, run_id, spec.sobject, batch, recycle,
+            result.statuses += _flush(store, run_id, spec.sobject, batch,
                                       result.changed[spec.sobject])
             if since is None:
                 result.full.add(spec.sobject)
@@ -256,11 +256,12 @@ def refresh_mirror(
 
 
 def _flush(store: StateStore, run_id: int, sobject: str, rows: list[MirrorRow],
-           recycle: frozenset[str], changed: set[str]) -> int:
+           changed: set[str]) -> int:
     """Store the rows that differ from the mirror, noting which really changed (a
     record the connector itself just wrote comes back with a new stamp but the
-    values it already has). A Lead whose Status has just entered a recycle status
-    closes its funnel cycle, recorded in the same transaction as the row."""
+    values it already has). A Lead's Status is kept as a history of observed
+    values, in the same transaction as the row: what a status means for the
+    funnel (a recycle) is the lifecycle engines' business, not the mirror's."""
     if not rows:
         return 0
     events: list[tuple[str, datetime, str]] = []
@@ -275,10 +276,9 @@ def _flush(store: StateStore, run_id: int, sobject: str, rows: list[MirrorRow],
         if prior is None or not same_fields(prior, row.fields):
             changed.add(row.id)
         status = row.fields.get("Status")
-        if sobject == "Lead" and status in recycle and (
-                prior is None or prior.get("Status") not in recycle):
+        if sobject == "Lead" and status and (prior is None or prior.get("Status") != status):
             at = datetime.fromisoformat(row.modstamp) if row.modstamp else datetime.now(UTC)
-            events.append((row.id, at, f"lead status {status}"))
+            events.append((row.id, at, f"{STATUS_OBSERVED}{status}"))
     store.mirror_upsert(to_store)
     store.add_record_events(run_id, events)
     return len(events)

@@ -220,8 +220,7 @@ class Planner:
         unmatched.clear()
         target_list = sorted(targets.values(), key=lambda t: t.key)
         for start in range(0, len(target_list), CHUNK):
-            for ctx in gather_targets(self.store, target_list[start:start + CHUNK],
-                                      as_of=self.as_of):
+            for ctx in gather_targets(self.store, target_list[start:start + CHUNK]):
                 self._plan_target(plan, ctx)
 
     def _link(self, plan: Plan, person: Person, match: Match, index: _Index) -> None:
@@ -307,7 +306,7 @@ class Planner:
         target = ctx.target
         primary = primary_person(list(ctx.people))
         want = desired_person(ctx, self.programs, self.campaigns, self.mappings,
-                              primary.map_id)
+                              primary.map_id, self.as_of)
         decls = self.f.obj(target.sobject)
         desired, depends = want.values, want.depends
         record = ctx.record

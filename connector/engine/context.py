@@ -33,7 +33,10 @@ class PersonContext:
     touches: tuple[Touch, ...]                      # by time, then touch id; no repeats
     record: MirrorRow | None                        # None for a Lead still to create
     written: Mapping[str, Any]                      # what the connector last wrote
-    close_events: tuple[tuple[datetime, str], ...]  # funnel-cycle closes up to as_of
+    person_events: tuple[tuple[datetime, str], ...]  # cycle closes kept per person
+    # Salesforce record id -> its observed Lead Status history (the record and
+    # the Leads converted into it)
+    record_history: Mapping[str, tuple[tuple[datetime, str], ...]]
     converted_from: frozenset[str]                  # Leads converted into this Contact
     members: Mapping[str, MirrorRow]                # campaign id -> its member row
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from connector.cycles import status_closes
 from connector.engine.context import PersonContext
 from connector.mappings import Mappings, ObjectDecl
 from connector.models import Program
@@ -26,19 +28,32 @@ class PersonDesired:
     campaigns this run creates (their ids are known only after the create)."""
 
     sources: SourceFields
+    close_events: tuple[tuple[datetime, str], ...]
     values: dict[str, Any]
     depends: dict[str, str]
     new_cycle: bool
     skip: frozenset[str]
 
 
+def close_events(ctx: PersonContext, recycle_statuses: frozenset[str],
+                 as_of: datetime) -> list[tuple[datetime, str]]:
+    """Funnel-cycle closes: per person (e.g. the SLA) and per Salesforce record (a
+    Lead status entering a recycle status, also on a Lead the Contact came from);
+    none after ``as_of``, so a run reproduces exactly."""
+    events = set(ctx.person_events)
+    for history in ctx.record_history.values():
+        events.update(status_closes(history, recycle_statuses))
+    return sorted(e for e in events if e[0] <= as_of)
+
+
 def desired_person(ctx: PersonContext, programs: Mapping[str, Program],
                    campaigns: Mapping[str, CampaignValue], mappings: Mappings,
-                   primary_map_id: str) -> PersonDesired:
+                   primary_map_id: str, as_of: datetime) -> PersonDesired:
     people = {p.map_id: p for p in ctx.people}
     primary = people[primary_map_id]
+    closes = close_events(ctx, frozenset(mappings.sync.recycle_statuses), as_of)
     sources = compute_source_fields(list(ctx.people), list(ctx.touches), programs,
-                                    list(ctx.close_events), mappings.channels)
+                                    closes, mappings.channels)
     decls = mappings.fields.obj(ctx.target.sobject)
     values: dict[str, Any] = {
         "map_id": primary.map_id,
@@ -68,7 +83,7 @@ def desired_person(ctx: PersonContext, programs: Mapping[str, Program],
     if record is not None:
         new_cycle = _new_cycle(decls, record.fields, sources)
         skip = _original_source_skip(decls, values, record.fields)
-    return PersonDesired(sources, values, depends, new_cycle, skip)
+    return PersonDesired(sources, tuple(closes), values, depends, new_cycle, skip)
 
 
 def _new_cycle(decls: ObjectDecl, current: Mapping[str, Any], sources: SourceFields) -> bool:

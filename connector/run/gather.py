@@ -9,17 +9,16 @@ set-shaped queries, whatever its size; nothing here decides anything.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
 
 from connector.engine.context import PersonContext, Target
 from connector.state.store import StateStore
 from connector.values import MirrorRow
 
 
-def gather_targets(store: StateStore, targets: Sequence[Target], *,
-                   as_of: datetime) -> list[PersonContext]:
+def gather_targets(store: StateStore, targets: Sequence[Target]) -> list[PersonContext]:
     """Contexts for ``targets`` (one batch), in the same order; targets whose
-    people are all gone from the ledger are left out."""
+    people are all gone from the ledger are left out. Histories come whole:
+    what counts as of a moment is the engines' decision."""
     map_ids = [m for t in targets for m in t.map_ids]
     people = store.people(map_ids)
     ids = {obj: [t.sf_id for t in targets if t.sf_id and t.sobject == obj]
@@ -50,18 +49,14 @@ def gather_targets(store: StateStore, targets: Sequence[Target], *,
                                 for t in touches.get(m, [])}.values(),
                                key=lambda t: t.order_key))
         record_ids = [r for r in (target.sf_id, *target.converted_from) if r]
-        # close events: per person (the SLA) and per Salesforce record (a Lead
-        # status entering a recycle status, also on the Lead a Contact came
-        # from); none after as_of, so a run reproduces exactly
-        closes = tuple(sorted(
-            e for e in {*(e for m in target.map_ids for e in events.get(m, [])),
-                        *(e for r in record_ids for e in record_events.get(r, []))}
-            if e[0] <= as_of))
+        person_events = tuple(sorted({e for m in target.map_ids for e in events.get(m, [])}))
+        history = {r: tuple(record_events.get(r, [])) for r in record_ids}
         record = records.get(target.sf_id) if target.sf_id else None
         out.append(PersonContext(
             target=target, people=mine, touches=ordered, record=record,
             written=written.get(target.sobject, {}).get(target.sf_id or "", {}),
-            close_events=closes, converted_from=frozenset(target.converted_from),
+            person_events=person_events, record_history=history,
+            converted_from=frozenset(target.converted_from),
             members=_members_of(members, target)))
     return out
 

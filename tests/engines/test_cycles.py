@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from connector.cycles import build_cycles
+import pytest
+
+from connector.cycles import build_cycles, status_closes
 from tests.factories import T0, touch
 
 
@@ -44,3 +46,27 @@ def test_equal_timestamps_order_by_touch_id() -> None:
 def test_a_trailing_close_leaves_the_last_cycle_closed() -> None:
     cycles = build_cycles([touch("a", 1)], [(T0 + timedelta(days=60), "sla")])
     assert not cycles[0].is_open and cycles[0].close_reason == "sla"
+
+
+RECYCLE = frozenset({"Recycled", "Nurture"})
+
+
+@pytest.mark.parametrize(("history", "closes"), [
+    pytest.param([], [], id="no-history"),
+    pytest.param([(0, "status: Open")], [], id="never-recycled"),
+    pytest.param([(0, "status: Recycled")], [0], id="first-seen-recycled-closes"),
+    pytest.param([(0, "status: Open"), (5, "status: Recycled")], [5], id="enters-recycle"),
+    pytest.param([(0, "status: Recycled"), (5, "status: Nurture")], [0],
+                 id="recycle-to-recycle-is-one-close"),
+    pytest.param([(0, "status: Recycled"), (3, "status: Working"), (5, "status: Nurture")],
+                 [0, 5], id="left-and-re-entered"),
+    pytest.param([(5, "status: Recycled"), (0, "status: Open")], [5], id="any-order"),
+    pytest.param([(0, "lead status Recycled"), (2, "lead status Nurture")], [0, 2],
+                 id="legacy-rows-are-closes"),
+])
+def test_status_history_becomes_close_events(history: list[tuple[int, str]],
+                                             closes: list[int]) -> None:
+    events = [(T0 + timedelta(days=d), text) for d, text in history]
+    got = status_closes(events, RECYCLE)
+    assert [at for at, _ in got] == [T0 + timedelta(days=d) for d in closes]
+    assert all(reason.startswith("lead status ") for _, reason in got)
