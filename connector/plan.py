@@ -52,6 +52,12 @@ class PlanStep:
     writes: list[PlannedWrite] = field(default_factory=list)
     external_id_field: str | None = None
     bulk_key: tuple[str, ...] | None = None
+    # writes of this step counted but not kept (a large run keeps samples only)
+    dropped: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return len(self.writes) + sum(self.dropped.values())
 
 
 @dataclass
@@ -67,6 +73,7 @@ class Plan:
     # Their ids are looked up once the creating write has succeeded; what is
     # written to them is planned like any other update.
     implicit: dict[str, tuple[str, str]] = field(default_factory=dict)
+    dropped_drift: Counter[str] = field(default_factory=Counter)
 
     def step(self, name: str, sobject: str, action: Action, *, order: int,
              external_id_field: str | None = None,
@@ -82,10 +89,34 @@ class Plan:
         self.steps.sort(key=lambda s: (s.order, s.name))
         return created
 
+    def absorb(self, other: Plan, *, keep: int | None = None) -> None:
+        """Add the plan of one batch of people to this one. With ``keep``, only
+        the first ``keep`` writes of each step are kept as samples and the rest
+        are counted, so a run's summary stays small however large the org."""
+        self.unchanged.update(other.unchanged)
+        self.skipped.update(other.skipped)
+        self.findings.extend(other.findings)
+        self.people_in_scope += other.people_in_scope
+        self.implicit.update(other.implicit)
+        self.dropped_drift.update(other.dropped_drift)
+        for step in other.steps:
+            mine = self.step(step.name, step.sobject, step.action, order=step.order,
+                             external_id_field=step.external_id_field,
+                             bulk_key=step.bulk_key)
+            room = len(step.writes) if keep is None else max(0, keep - len(mine.writes))
+            mine.writes.extend(step.writes[:room])
+            for write in step.writes[room:]:
+                mine.dropped["create" if write.is_create else "update"] += 1
+                for name in write.drift:
+                    self.dropped_drift[f"{step.sobject}.{name}"] += 1
+            mine.dropped.update(step.dropped)
+
     def counts(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         for step in self.steps:
             row = out.setdefault(step.sobject, {"create": 0, "update": 0, "unchanged": 0})
+            for kind, n in step.dropped.items():
+                row[kind] += n
             for write in step.writes:
                 row["create" if write.is_create else "update"] += 1
         for sobject, n in self.unchanged.items():
@@ -94,7 +125,7 @@ class Plan:
 
     @property
     def drift(self) -> Counter[str]:
-        counter: Counter[str] = Counter()
+        counter: Counter[str] = Counter(self.dropped_drift)
         for step in self.steps:
             for write in step.writes:
                 for name in write.drift:
@@ -103,7 +134,7 @@ class Plan:
 
     @property
     def total_writes(self) -> int:
-        return sum(len(s.writes) for s in self.steps)
+        return sum(s.total for s in self.steps)
 
 
 @dataclass

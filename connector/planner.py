@@ -159,7 +159,7 @@ class Planner:
                 elif campaign_ref:
                     depends["CampaignId"] = campaign_ref
                 plan.step("member statuses", "CampaignMemberStatus", "create",
-                          order=40).writes.append(
+                          order=40, bulk_key=("CampaignId", "Label")).writes.append(
                     PlannedWrite(ref, "CampaignMemberStatus", None, fields, depends=depends,
                                  group=campaign_id))
                 continue
@@ -185,9 +185,12 @@ class Planner:
     # -------------------------------------------------------------- people
 
     def plan_people(self, plan: Plan, scope: set[str]) -> None:
-        """Match everyone in scope (pass 1, keeping only the matches), then plan
-        one Salesforce record at a time with everyone behind it (pass 2, batch by
-        batch, reloading people and records so memory stays per batch)."""
+        """Match everyone in scope, then plan every record (one plan for all)."""
+        self.plan_targets(plan, self.match_people(plan, scope))
+
+    def match_people(self, plan: Plan, scope: set[str]) -> list[Target]:
+        """Pass 1: match everyone in scope, keeping only the matches (links and
+        findings go to ``plan``); the Salesforce records to plan, by key."""
         targets: dict[str, Target] = {}
         unmatched: dict[str, Person] = {}
         scope_list = sorted(scope)
@@ -218,9 +221,13 @@ class Planner:
             targets[sf_id].map_ids.extend(sorted(m for m in others if m not in in_scope))
         self._plan_new_leads(plan, unmatched, targets)
         unmatched.clear()
-        target_list = sorted(targets.values(), key=lambda t: t.key)
-        for start in range(0, len(target_list), CHUNK):
-            for ctx in gather_targets(self.store, target_list[start:start + CHUNK]):
+        return sorted(targets.values(), key=lambda t: t.key)
+
+    def plan_targets(self, plan: Plan, targets: list[Target]) -> None:
+        """Pass 2: plan one Salesforce record at a time with everyone behind it,
+        gathering per chunk so memory stays per chunk."""
+        for start in range(0, len(targets), CHUNK):
+            for ctx in gather_targets(self.store, targets[start:start + CHUNK]):
                 self._plan_target(plan, ctx)
 
     def _link(self, plan: Plan, person: Person, match: Match, index: _Index) -> None:
@@ -343,12 +350,12 @@ class Planner:
             else:
                 plan.unchanged[target.sobject] += 1
             person_ref = ("id", record.id)
-        self._plan_members(plan, ctx, person_ref)
+        self._plan_members(plan, ctx, person_ref, primary.map_id)
 
     # ------------------------------------------------------------ members
 
     def _plan_members(self, plan: Plan, ctx: PersonContext,
-                      person: tuple[str, str]) -> None:
+                      person: tuple[str, str], primary_map_id: str) -> None:
         target = ctx.target
         touches = ctx.touches
         decls = self.f.obj("CampaignMember")
@@ -361,7 +368,9 @@ class Planner:
             campaign = self._campaign_value(pid)
             if campaign is None:
                 continue
-            ref = f"CampaignMember:{pid}:{target.key}"
+            # keyed by person, not record: stable when a failed Lead create is
+            # retried, so its members' dead letters resolve when they land
+            ref = f"CampaignMember:{pid}:{primary_map_id}"
             existing = None
             if campaign[0] == "id" and person[0] == "id":
                 existing = ctx.members.get(campaign[1])

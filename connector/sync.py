@@ -36,12 +36,17 @@ from connector.salesforce import DescribeCache, SalesforceClient, Writer, requir
 from connector.salesforce.writer import WriteOutcome
 from connector.sources import open_source
 from connector.state.store import StateStore
-from connector.sync_execute import Executor
+from connector.sync_execute import ExecutionOutcome, Executor
 
 log = logging.getLogger(__name__)
 
 SYNC_OBJECTS = ("Lead", "Contact", "Account", "Campaign", "CampaignMember")
 LEDGER_BATCH = 5_000
+# Salesforce person records planned and written per batch: large enough that a
+# batch's steps fill few Bulk 2.0 jobs, small enough to bound memory.
+PEOPLE_BATCH = 100_000
+# Writes kept per step as samples in the summary of a run of several batches.
+SAMPLE_WRITES = 20
 
 
 class Reporter(Protocol):
@@ -188,18 +193,19 @@ class Sync:
             self.reporter.phase("refreshing the Salesforce mirror")
             refresh = refresh_mirror(client, describe, self.store, self.mappings, run_id,
                                      full=options.full)
-            plan, planner = self._plan(run_id, options, refresh)
             writer = Writer(client, sleep=self.sleep)
-            estimate = self._estimate(plan, writer, client)
+            executor = None if options.dry_run else Executor(
+                client, writer, self.store, self.mappings, run_id, reporter=self.reporter)
+            plan, outcome, estimate = self._plan_and_write(run_id, options, refresh, writer,
+                                                           executor)
+            estimate.update({"budget_remaining": client.budget.remaining,
+                             "org_remaining": client.budget.org_remaining()})
             if options.dry_run:
                 status = "dry-run"
                 objects = {obj: {"created": c["create"], "updated": c["update"],
                                  "unchanged": c["unchanged"], "failed": 0}
                            for obj, c in plan.counts().items()}
-            else:
-                executor = Executor(client, writer, self.store, self.mappings, planner, plan,
-                                    run_id, reporter=self.reporter)
-                outcome = executor.execute()
+            elif outcome is not None:
                 stopped = outcome.stopped or stopped
                 objects = outcome.objects
                 status = "partial" if outcome.failed else "ok"
@@ -316,8 +322,14 @@ class Sync:
         known = set(store.all_map_ids())
         return scope & known
 
-    def _plan(self, run_id: int, options: SyncOptions,
-              refresh: MirrorRefresh) -> tuple[Plan, Planner]:
+    def _plan_and_write(self, run_id: int, options: SyncOptions, refresh: MirrorRefresh,
+                        writer: Writer, executor: Executor | None,
+                        ) -> tuple[Plan, ExecutionOutcome | None, dict[str, Any]]:
+        """Campaigns and their statuses first (a small plan, written whole), then
+        people in batches of ``PEOPLE_BATCH`` Salesforce records: each batch is
+        planned completely, then written, then forgotten, so memory stays per
+        batch however large the org. The returned plan is the whole plan for a
+        run of one batch, else counts with samples of each step."""
         planner = Planner(self.store, self.mappings, as_of=options.as_of,
                           tz=self.settings.salesforce.tz)
         plan = Plan()
@@ -332,24 +344,36 @@ class Sync:
             rows.setdefault(str(row.parent_id), []).append(row)
         planner.plan_statuses(plan, existing, rows, new_campaign_refs=new_refs)
         scope = self._scope(run_id, options, refresh)
-        self.reporter.phase("planning people", total=len(scope))
-        planner.plan_people(plan, scope)
-        return plan, planner
+        self.reporter.phase("matching people", total=len(scope))
+        targets = planner.match_people(plan, scope)
+        estimate = {"api_calls": self._estimate(plan, writer)}
+        outcome = executor.execute(plan) if executor is not None else None
+        shared = {w.ref for step in plan.steps for w in step.writes}
+        keep = None if len(targets) <= PEOPLE_BATCH else SAMPLE_WRITES
+        for start in range(0, len(targets), PEOPLE_BATCH):
+            if outcome is not None and outcome.stopped is not None:
+                break  # the rest stays in scope for the next run
+            batch = targets[start:start + PEOPLE_BATCH]
+            self.reporter.phase(f"planning people {start + 1}-{start + len(batch)}",
+                                total=len(batch))
+            batch_plan = Plan()
+            planner.plan_targets(batch_plan, batch)
+            estimate["api_calls"] += self._estimate(batch_plan, writer)
+            if executor is not None:
+                outcome = executor.execute(batch_plan)
+                executor.keep_ids(shared)
+            plan.absorb(batch_plan, keep=keep)
+        return plan, outcome, estimate
 
-    def _estimate(self, plan: Plan, writer: Writer, client: SalesforceClient) -> dict[str, Any]:
+    def _estimate(self, plan: Plan, writer: Writer) -> int:
         calls = 0
-        minimum = 0
         for step in plan.steps:
-            n = len(step.writes)
-            calls += writer.estimate_calls(n, step.action,
+            calls += writer.estimate_calls(step.total, step.action,
                                            has_bulk_key=step.bulk_key is not None)
-            minimum += -(-n // 200)
         # the ids of default statuses of new campaigns: one query per 200 campaigns
         creators = {creator for creator, _ in plan.implicit.values()}
         calls += -(-len(creators) // 200)
-        return {"api_calls": calls, "minimum_collections_calls": minimum,
-                "budget_remaining": client.budget.remaining,
-                "org_remaining": client.budget.org_remaining()}
+        return calls
 
 
 def now() -> datetime:

@@ -22,7 +22,6 @@ from connector.errors import ConnectorError
 from connector.mappings import Mappings
 from connector.mirror import MirrorSpec, mirror_specs
 from connector.plan import Plan, PlannedWrite, PlanStep
-from connector.planner import Planner
 from connector.salesforce import soql
 from connector.salesforce.client import SalesforceClient
 from connector.salesforce.writer import NOT_ATTEMPTED, RecordResult, WriteOp, Writer
@@ -44,14 +43,12 @@ class ExecutionOutcome:
 
 class Executor:
     def __init__(self, client: SalesforceClient, writer: Writer, store: StateStore,
-                 mappings: Mappings, planner: Planner, plan: Plan, run_id: int, *,
-                 reporter: Any = None) -> None:
+                 mappings: Mappings, run_id: int, *, reporter: Any = None) -> None:
         self.client = client
         self.writer = writer
         self.store = store
         self.mappings = mappings
-        self.planner = planner
-        self.plan = plan
+        self.plan = Plan()
         self.run_id = run_id
         self.reporter = reporter
         self.ids: dict[str, str] = {}
@@ -62,7 +59,15 @@ class Executor:
 
     # ------------------------------------------------------------- driver
 
-    def execute(self) -> ExecutionOutcome:
+    def keep_ids(self, refs: set[str]) -> None:
+        """Forget the ids of a finished batch except ``refs`` (campaigns, which
+        later batches depend on), so memory stays per batch."""
+        self.ids = {ref: value for ref, value in self.ids.items() if ref in refs}
+
+    def execute(self, plan: Plan) -> ExecutionOutcome:
+        """Write ``plan`` step by step. Called once per batch of people; ids of
+        earlier calls' creates (campaigns) stay known."""
+        self.plan = plan
         for sobject, n in self.plan.unchanged.items():
             self.objects[sobject]["unchanged"] += n
         with self.store.transaction():

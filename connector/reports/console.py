@@ -119,7 +119,7 @@ def render_plan_samples(plan: Plan, console: Console = out, per_step: int = 3) -
     for step in plan.steps:
         if not step.writes:
             continue
-        table = Table(title=f"{step.name}: {len(step.writes)} {step.action}(s) of "
+        table = Table(title=f"{step.name}: {step.total} {step.action}(s) of "
                             f"{step.sobject}", title_justify="left", show_lines=False)
         table.add_column("record")
         table.add_column("field")
