@@ -7,6 +7,7 @@ pydantic model at load time; an error names the file, the line and the key.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from functools import cached_property
@@ -116,6 +117,7 @@ class FieldsMapping(_Strict):
 # -------------------------------------------------------------- channels.yaml
 
 
+@functools.lru_cache(maxsize=4096)
 def channel_key(name: str) -> str:
     """Case, spacing, '-' and '_' aside: 'paid_search' == 'Paid Search'."""
     return re.sub(r"[\s_\-]+", " ", name.strip().lower())

@@ -39,14 +39,17 @@ def parse_timestamp(raw: str | datetime | None) -> datetime | None:
         value = raw
     else:
         text = raw.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        # Salesforce style +0000 -> +00:00
-        text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
-        try:
+        try:  # the common, well-formed case without any rewriting
             value = datetime.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"{raw!r} is not an ISO 8601 timestamp") from None
+            if text.endswith(("Z", "z")):
+                text = text[:-1] + "+00:00"
+            # Salesforce style +0000 -> +00:00
+            text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
+            try:
+                value = datetime.fromisoformat(text)
+            except ValueError:
+                raise ValueError(f"{raw!r} is not an ISO 8601 timestamp") from None
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(
             f"{raw!r} has no UTC offset; write it as e.g. {value.isoformat()}+00:00"
