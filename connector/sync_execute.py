@@ -272,13 +272,15 @@ class Executor:
             ["Id", "CampaignId", "LeadId", "ContactId", "Status", "SystemModstamp",
              *(d.api_name for d in decls.fields.values())]))
         campaigns = sorted({str(w.fields["CampaignId"]) for w in writes})
-        people = sorted({str(w.fields.get("LeadId") or w.fields.get("ContactId"))
-                         for w in writes})
-        where = f"(LeadId IN {soql.in_list(people)} OR ContactId IN {soql.in_list(people)})"
         spec = self.specs["CampaignMember"]
         found: dict[tuple[str, str], Any] = {}
-        for statement in soql.select_in("CampaignMember", fields, "CampaignId", campaigns,
-                                        extra_where=where, max_statement=12_000):
+        statements = [statement for who in ("LeadId", "ContactId")
+                      for statement in soql.select_in_many(
+                          "CampaignMember", fields,
+                          [("CampaignId", campaigns),
+                           (who, sorted({str(w.fields[who]) for w in writes
+                                         if w.fields.get(who)}))])]
+        for statement in statements:
             for record in self.client.query(statement):
                 row = spec.to_row(record)
                 for person in (row.lead_id, row.contact_id):
