@@ -161,3 +161,9 @@ class RecordRejected(DataError):
 
 class StateError(ConnectorError):
     exit_code = 2
+
+
+class RunLocked(ConnectorError):
+    """Another run holds the state database's lock: nothing was done; retry later."""
+
+    exit_code = 5
