@@ -84,10 +84,22 @@ def _guard(fn: Callable[[], T]) -> T:
         _fail(exc)
 
 
+class _RedactingFormatter(logging.Formatter):
+    """Every log line (tracebacks included) passes through secret redaction."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from connector.redact import redact
+
+        return redact(super().format(record))
+
+
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(_RedactingFormatter(
+            "%(asctime)s %(levelname)s %(name)s: %(message)s"))
 
 
 def _context() -> tuple[Any, Any, Any]:
@@ -131,7 +143,9 @@ def _locked_context(command: str) -> tuple[Any, Any, Any, Any]:
 
 
 def _emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    from connector.redact import redact
+
+    sys.stdout.write(redact(json.dumps(data, indent=2, default=str)) + "\n")
 
 
 # ---------------------------------------------------------------- sync

@@ -209,6 +209,12 @@ class Settings:
     hubspot: HubSpotSettings
     connector: ConnectorSettings
 
+    def __post_init__(self) -> None:
+        from connector.redact import register_settings
+
+        register_settings((self.salesforce, self.map, self.marketo, self.hubspot,
+                           self.connector))
+
 
 def load_settings() -> Settings:
     """Read every settings class, turning validation errors into one ConfigError."""

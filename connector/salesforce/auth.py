@@ -28,6 +28,11 @@ class Token:
     instance_url: str
     issued_at: float
 
+    def __post_init__(self) -> None:
+        from connector.redact import register
+
+        register(self.access_token)  # masked in every message from now on
+
     def __repr__(self) -> str:  # never show the token itself
         return f"Token(instance_url={self.instance_url!r}, issued_at={self.issued_at})"
 
