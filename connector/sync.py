@@ -145,6 +145,10 @@ class Sync:
     # --------------------------------------------------------------- run
 
     def run(self, options: SyncOptions) -> SyncResult:
+        from connector.dry_run import ScratchStore, run_dry
+
+        if options.dry_run and not isinstance(self.store, ScratchStore):
+            return run_dry(self, options)  # plans on a copy: the state stays as it was
         started = time.monotonic()
         kind = "sync-dry-run" if options.dry_run else "sync"
         run_id = self.store.start_run("replay" if options.replay else kind, options.as_of)
