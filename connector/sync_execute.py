@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from connector.campaigns import furthest
+from connector.dead_letter_keys import dead_letter_key, resolved_keys
 from connector.errors import ConnectorError
 from connector.mappings import Mappings
 from connector.mirror import MirrorSpec, mirror_specs
@@ -147,7 +148,8 @@ class Executor:
                 counts["failed"] += 1
                 self.failed += 1
                 store.add_failed_write(
-                    self.run_id, step.sobject, write.ref,
+                    self.run_id, step.sobject,
+                    dead_letter_key(step.sobject, write.ref, write.map_ids),
                     write.map_ids[0] if write.map_ids else None, result.error_code,
                     result.message or "", {"fields": write.fields, "record_id": write.record_id,
                                            "map_ids": list(write.map_ids),
@@ -161,7 +163,7 @@ class Executor:
                 continue
             record_id = result.id
             self.ids[write.ref] = record_id
-            resolved.append(write.ref)
+            resolved.extend(resolved_keys(step.sobject, write.ref, write.map_ids))
             if write.is_create:
                 counts["created" if result.created or step.action == "create"
                        else "updated"] += 1
