@@ -37,6 +37,7 @@ from connector.salesforce.writer import WriteOutcome
 from connector.sources import open_source
 from connector.state.store import StateStore
 from connector.sync_execute import Executor
+from connector.sync_preflight import login_first
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +156,9 @@ class Sync:
         stopped: ConnectorError | None = None
         ledger: dict[str, Any] = {}
         try:
+            # Log in to Salesforce before the MAP is read: a wrong secret or URL must
+            # fail the run before it spends any Marketo or HubSpot quota.
+            self._client = login_first(self.settings, self.http, self.sleep)
             try:
                 ledger = self._read_map(run_id, options)
             except (SourceQuotaExhausted, BudgetExhausted) as exc:
@@ -179,13 +183,15 @@ class Sync:
                     stopped: ConnectorError | None) -> SyncResult:
         """Check, mirror, plan and write; a budget or daily-limit stop anywhere in
         here ends the run cleanly (status ``stopped``, exit 4) with what it did."""
-        client = SalesforceClient(self.settings.salesforce, http=self.http, sleep=self.sleep)
+        client = getattr(self, "_client", None) or SalesforceClient(
+            self.settings.salesforce, http=self.http, sleep=self.sleep)
         plan = Plan()
         objects: dict[str, dict[str, int]] = {}
         estimate: dict[str, Any] = {}
         status = "ok"
         try:
-            client.connect()
+            if not client.connected:
+                client.connect()
             describe = DescribeCache(client)
             self.reporter.phase("checking the org's fields")
             require_valid_mappings(describe, self.mappings, SYNC_OBJECTS)

@@ -90,6 +90,7 @@ class SalesforceClient:
         self.refreshes = 0
         self._token: Token | None = None
         self._sf: Salesforce | None = None
+        self._connected = False
 
     # ------------------------------------------------------------- session
 
@@ -97,11 +98,17 @@ class SalesforceClient:
         self._last_headers = response.headers
         self.log.record(response)
 
+    @property
+    def connected(self) -> bool:
+        """True once ``connect`` has logged in and fixed the run's budget."""
+        return self._connected
+
     def connect(self) -> SalesforceClient:
         """Log in and read the org's API usage, which fixes the run's budget."""
         self._login()
         self.limits()
         self.budget.start()
+        self._connected = True
         return self
 
     def _login(self) -> None:

@@ -19,7 +19,7 @@ def _dump(path: Path) -> dict[str, list[Any]]:
     try:
         tables = [r[0] for r in db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-        return {t: sorted(map(repr, db.execute(f"SELECT * FROM {t}")))  # noqa: S608
+        return {t: sorted(map(repr, db.execute(f"SELECT * FROM {t}")))
                 for t in tables if t != "runs"}
     finally:
         db.close()
