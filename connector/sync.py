@@ -35,6 +35,7 @@ from connector.planner import Planner
 from connector.salesforce import DescribeCache, SalesforceClient, Writer, require_valid_mappings
 from connector.salesforce.writer import WriteOutcome
 from connector.sources import open_source
+from connector.state.orphans import reconcile_orphan_touches
 from connector.state.store import StateStore
 from connector.sync_execute import Executor
 from connector.sync_preflight import login_first
@@ -260,6 +261,7 @@ class Sync:
             raise
         with self.store.transaction():
             self._flush(run_id, buffers, counts)
+            counts.update(reconcile_orphan_touches(self.store, run_id))
             self.store.set_watermark(run_id, "map", kind, reader.checkpoint)
             if full_read:
                 counts["rejections_resolved"] = self.store.resolve_stale_rejections(run_id)
