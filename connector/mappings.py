@@ -450,7 +450,8 @@ def _merged_value(node: yaml.MappingNode, key: str) -> yaml.Node | None:
                 continue
             for inner_key, inner_value in source.value:
                 if isinstance(inner_key, yaml.ScalarNode) and inner_key.value == key:
-                    return inner_value
+                    found_node: yaml.Node = inner_value
+                    return found_node
             found = _merged_value(source, key)
             if found is not None:
                 return found
