@@ -2,7 +2,8 @@
 
 Exit codes (CONTRACT.md): 0 done; 1 done but records failed; 2 usage or
 configuration error; 3 authentication or connection failure; 4 stopped early
-at the API budget (safe to re-run). JSON goes to stdout alone; progress and
+at the API budget (safe to re-run); 5 another run holds the state database's
+lock (nothing was done). JSON goes to stdout alone; progress and
 logs go to stderr.
 """
 
@@ -83,10 +84,22 @@ def _guard(fn: Callable[[], T]) -> T:
         _fail(exc)
 
 
+class _RedactingFormatter(logging.Formatter):
+    """Every log line (tracebacks included) passes through secret redaction."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from connector.redact import redact
+
+        return redact(super().format(record))
+
+
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(_RedactingFormatter(
+            "%(asctime)s %(levelname)s %(name)s: %(message)s"))
 
 
 def _context() -> tuple[Any, Any, Any]:
@@ -100,8 +113,39 @@ def _context() -> tuple[Any, Any, Any]:
     return settings, mappings, store
 
 
+def _locked_context(command: str) -> tuple[Any, Any, Any, Any]:
+    """Settings, mappings and the state store, holding the single-writer lock.
+
+    The lock is taken before the store is opened, so two runs never race in a
+    migration; runs a killed process left ``running`` are then marked
+    ``interrupted`` (nobody else can be running while we hold the lock).
+    """
+    from connector.config import load_settings
+    from connector.mappings import load_mappings
+    from connector.run_lock import RunLock
+    from connector.state.interrupted import mark_interrupted_runs
+    from connector.state.store import open_store
+
+    settings = load_settings()
+    lock = RunLock(settings.connector.state, command).acquire()
+    try:
+        mappings = load_mappings(settings.connector.mappings)
+        store = open_store(settings.connector.state)
+        stale = mark_interrupted_runs(store)
+        if stale:
+            logging.getLogger("connector").warning(
+                "run(s) %s ended without recording it (the process was killed); marked "
+                "interrupted", ", ".join(map(str, stale)))
+    except BaseException:
+        lock.release()
+        raise
+    return settings, mappings, store, lock
+
+
 def _emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    from connector.redact import redact
+
+    sys.stdout.write(redact(json.dumps(data, indent=2, default=str)) + "\n")
 
 
 # ---------------------------------------------------------------- sync
@@ -115,14 +159,16 @@ def _run_sync(*, dry_run: bool, full: bool, since: str | None, as_of: str | None
     from connector.sync import QuietReporter, Sync, SyncOptions
 
     def go() -> int:
-        settings, mappings, store = _context()
         options = SyncOptions(as_of=_parse_as_of(as_of), dry_run=dry_run, full=full,
                               since=_parse_as_of(since) if since else None, replay=replay)
+        command = "replay" if replay else "sync --dry-run" if dry_run else "sync"
+        settings, mappings, store, lock = _locked_context(command)
         reporter = QuietReporter() if fmt is Format.json else RichReporter()
         try:
             result = Sync(settings, mappings, store, reporter=reporter).run(options)
         finally:
             store.close()
+            lock.release()
         if fmt is Format.json:
             _emit_json(result.as_json())
         else:

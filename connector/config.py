@@ -10,12 +10,17 @@ they never show up in reprs, logs or the state database.
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
+import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -48,9 +53,19 @@ class _TomlTableSource(PydanticBaseSettingsSource):
             ) from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+        unknown_tables = sorted(set(doc) - set(TOML_TABLES))
+        if unknown_tables:
+            raise ConfigError(f"{path}: unknown table(s) {', '.join(unknown_tables)}",
+                              hint=f"the tables are {', '.join(TOML_TABLES)}")
         section = doc.get(table, {})
         if not isinstance(section, dict):
             raise ConfigError(f"{path}: [{table}] must be a table")
+        unknown = sorted(set(section) - set(settings_cls.model_fields))
+        if unknown:
+            raise ConfigError(
+                f"{path}: [{table}] has no setting {', '.join(unknown)}",
+                hint=_did_you_mean(unknown[0], settings_cls.model_fields) or
+                f"known keys: {', '.join(sorted(settings_cls.model_fields))}")
         self._data = section
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
@@ -58,6 +73,32 @@ class _TomlTableSource(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         return {k: v for k, v in self._data.items() if k in self.settings_cls.model_fields}
+
+
+TOML_TABLES = ("salesforce", "map", "marketo", "hubspot", "connector")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def _did_you_mean(name: str, known: Any) -> str | None:
+    close = difflib.get_close_matches(name.lower(), [k.lower() for k in known], n=1)
+    return f"did you mean {close[0]}?" if close else None
+
+
+def require_https(value: str | None, what: str, *, loopback_http: bool) -> str | None:
+    """A base URL that secrets are sent to: ``https://`` only. Plain ``http://``
+    would send client secrets and bearer tokens in clear text; it is allowed
+    only for a loopback host (a local fake or proxy), where nothing leaves the
+    machine, and only where ``loopback_http`` says so."""
+    if value is None:
+        return value
+    value = value.strip().rstrip("/")
+    parsed = urlsplit(value)
+    if parsed.scheme == "https" and parsed.hostname:
+        return value
+    if loopback_http and parsed.scheme == "http" and parsed.hostname in LOOPBACK_HOSTS:
+        return value
+    raise ValueError(f"{what} must start with https:// (got {value!r}); secrets are never "
+                     f"sent over plain HTTP")
 
 
 class _Base(BaseSettings):
@@ -101,7 +142,7 @@ class SalesforceSettings(_Base):
     access_token: SecretStr | None = None
     ca_bundle: Path | None = None
     api_version: str = "62.0"
-    timeout_seconds: float = 120.0
+    timeout_seconds: float = Field(default=120.0, gt=0)
     # The API budget: a run may spend at most this share of what is left of the
     # daily allocation, and at most budget_calls calls when set.
     budget_share: float = Field(default=0.5, gt=0, le=1)
@@ -123,6 +164,24 @@ class SalesforceSettings(_Base):
         v = v.rstrip("/")
         if not v.startswith("https://"):
             raise ValueError("must start with https:// (Salesforce only speaks HTTPS)")
+        return v
+
+    @field_validator("api_version")
+    @classmethod
+    def _version(cls, v: str) -> str:
+        if not re.fullmatch(r"\d{2,3}\.0", v.strip()):
+            raise ValueError(f"{v!r} is not a Salesforce API version (e.g. 62.0)")
+        return v.strip()
+
+    @field_validator("ca_bundle", "private_key_file")
+    @classmethod
+    def _readable_file(cls, v: Path | None) -> Path | None:
+        if v is None:
+            return v
+        if not v.is_file():
+            raise ValueError(f"{v} does not exist or is not a file")
+        if not os.access(v, os.R_OK):
+            raise ValueError(f"{v} is not readable by this user")
         return v
 
     @field_validator("org_timezone")
@@ -179,7 +238,12 @@ class MarketoSettings(_Base):
     run_call_budget: int = Field(default=10_000, gt=0)
     # How far back the first run reads activities.
     initial_lookback_days: int = Field(default=365, gt=0)
-    timeout_seconds: float = 60.0
+    timeout_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("base_url", "identity_url")
+    @classmethod
+    def _https(cls, v: str | None) -> str | None:
+        return require_https(v, "the Marketo URL", loopback_http=True)
 
 
 class HubSpotSettings(_Base):
@@ -190,7 +254,12 @@ class HubSpotSettings(_Base):
     token: SecretStr | None = None
     # Calls a single run may spend of the account's daily limit.
     run_call_budget: int = Field(default=10_000, gt=0)
-    timeout_seconds: float = 60.0
+    timeout_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _https(cls, v: str) -> str:
+        return require_https(v, "HUBSPOT_BASE_URL", loopback_http=True) or v
 
 
 class ConnectorSettings(_Base):
@@ -202,6 +271,30 @@ class ConnectorSettings(_Base):
     # A person at MQL or SAL who does not progress within this many days is recycled.
     sla_days: int = Field(default=30, gt=0)
 
+    @field_validator("mappings")
+    @classmethod
+    def _mappings_dir(cls, v: Path | None) -> Path | None:
+        if v is not None and not v.is_dir():
+            raise ValueError(f"{v} is not a directory (CONNECTOR_MAPPINGS names the "
+                             f"directory of mapping YAML; unset it for the bundled ones)")
+        return v
+
+    @field_validator("state")
+    @classmethod
+    def _state_writable(cls, v: Path) -> Path:
+        if v.exists():
+            if v.is_dir():
+                raise ValueError(f"{v} is a directory; name the database file")
+            if not os.access(v, os.R_OK | os.W_OK):
+                raise ValueError(f"{v} is not readable and writable by this user")
+            return v
+        parent = v.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            raise ValueError(f"cannot create {v}: {parent} is not a writable directory")
+        return v
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -211,9 +304,43 @@ class Settings:
     hubspot: HubSpotSettings
     connector: ConnectorSettings
 
+    def __post_init__(self) -> None:
+        from connector.redact import register_settings
+
+        register_settings((self.salesforce, self.map, self.marketo, self.hubspot,
+                           self.connector))
+
+
+ENV_PREFIXES: dict[str, type[_Base]] = {"SF_": SalesforceSettings, "MAP_": MapSettings,
+                "CONNECTOR_": ConnectorSettings, "MARKETO_": MarketoSettings,
+                "HUBSPOT_": HubSpotSettings}
+NOT_SETTINGS = frozenset({"CONNECTOR_CONFIG"})
+
+
+def unknown_env_vars(environ: Mapping[str, str] | None = None) -> list[str]:
+    """``SF_``/``MAP_``/``CONNECTOR_``/... variables no setting reads, each with a
+    suggestion: a typo such as ``SF_BUDGET_SHAR`` would otherwise be ignored."""
+    env = os.environ if environ is None else environ
+    out = []
+    for name in sorted(env):
+        upper = name.upper()
+        for prefix, cls in ENV_PREFIXES.items():
+            if not upper.startswith(prefix) or upper in NOT_SETTINGS:
+                continue
+            field = upper[len(prefix):].lower()
+            fields = list(cls.model_fields)
+            if field not in fields:
+                close = difflib.get_close_matches(field, fields, n=1)
+                suggestion = f" (did you mean {prefix}{close[0].upper()}?)" if close else ""
+                out.append(f"{name} is not a setting{suggestion}; it is ignored")
+            break
+    return out
+
 
 def load_settings() -> Settings:
     """Read every settings class, turning validation errors into one ConfigError."""
+    for warning in unknown_env_vars():
+        logging.getLogger("connector.config").warning("%s", warning)
     try:
         return Settings(
             salesforce=SalesforceSettings(),
@@ -226,7 +353,9 @@ def load_settings() -> Settings:
         problems = []
         for err in exc.errors():
             loc = ".".join(str(p) for p in err["loc"])
-            problems.append(f"{exc.title} {loc}: {err['msg']}")
+            prefix = {c.__name__: k for k, c in ENV_PREFIXES.items()}.get(exc.title, "")
+            name = f"{prefix}{loc.upper()} ({loc})" if prefix else f"{exc.title} {loc}"
+            problems.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
         raise ConfigError(
             "invalid configuration:\n  " + "\n  ".join(problems),
             hint="check the environment, .env and the file named by CONNECTOR_CONFIG",

@@ -38,9 +38,12 @@ class ConnectorError(Exception):
     record_level: ClassVar[bool] = False
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        from connector.redact import redact  # secrets never travel in an error
+
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = redact(hint) if hint else hint
 
     def __str__(self) -> str:
         if self.hint:
@@ -161,3 +164,9 @@ class RecordRejected(DataError):
 
 class StateError(ConnectorError):
     exit_code = 2
+
+
+class RunLocked(ConnectorError):
+    """Another run holds the state database's lock: nothing was done; retry later."""
+
+    exit_code = 5

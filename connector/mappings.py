@@ -440,6 +440,26 @@ def bundled_dir() -> Path:
     return Path(str(resources.files("connector.bundled_mappings")))
 
 
+def _merged_value(node: yaml.MappingNode, key: str) -> yaml.Node | None:
+    """The value of ``key`` as a ``<<`` merge (one anchor or a list) supplies it."""
+    for key_node, value_node in node.value:
+        if key_node.value != "<<":
+            continue
+        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) \
+            else [value_node]
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                continue
+            for inner_key, inner_value in source.value:
+                if isinstance(inner_key, yaml.ScalarNode) and inner_key.value == key:
+                    found_node: yaml.Node = inner_value
+                    return found_node
+            found = _merged_value(source, key)
+            if found is not None:
+                return found
+    return None
+
+
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     """Walk a composed YAML node along a pydantic error location to find its line."""
     line = node.start_mark.line + 1 if node is not None else None
@@ -450,11 +470,8 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
                 if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
                     nxt = value_node
                     break
-            if nxt is None:  # e.g. a key arriving through a `<<` merge
-                for key_node, value_node in node.value:
-                    if key_node.value == "<<":
-                        nxt = value_node
-                        break
+            if nxt is None:  # a key arriving through a `<<` merge: find it in the anchor
+                nxt = _merged_value(node, str(part))
             node = nxt
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
                 and part < len(node.value):
@@ -484,13 +501,18 @@ def _load_file(path: Path, model: type[BaseModel]) -> BaseModel:
     except ValidationError as exc:
         # only now is the node tree worth building: it gives each error its line
         root = yaml.compose(text, Loader=loader)
-        problems = []
+        # One entry reused through a YAML anchor fails once per place it is used;
+        # report it once, at the entry's own line, naming where else it is used.
+        grouped: dict[tuple[int | None, str], list[str]] = {}
         for err in exc.errors():
             loc = err["loc"]
             key = ".".join(str(p) for p in loc) or "(top level)"
-            line = _line_of(root, loc)
+            grouped.setdefault((_line_of(root, loc), err["msg"]), []).append(key)
+        problems = []
+        for (line, msg), keys in grouped.items():
             where = f"{path}:{line}" if line else str(path)
-            problems.append(f"{where}: {key}: {err['msg']}")
+            also = f" (also used as {', '.join(keys[1:])})" if len(keys) > 1 else ""
+            problems.append(f"{where}: {keys[0]}{also}: {msg}")
         raise MappingError(
             "invalid mapping:\n  " + "\n  ".join(problems),
             hint="fix the file and run again; `connector doctor` checks mappings too",

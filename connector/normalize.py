@@ -17,17 +17,25 @@ from connector.mappings import ChannelsMapping, TouchesMapping
 
 
 def normalize_email(raw: str | None) -> tuple[str | None, bool, str | None]:
-    """Return ``(email, valid, problem)``: trimmed and lower-cased; invalid kept, flagged."""
+    """Return ``(email, valid, problem)``: trimmed and lower-cased; invalid kept, flagged.
+
+    An internationalized domain (``user@bücher.de``) comes back in its IDNA
+    (punycode) form, ``user@xn--bcher-kva.de``: the only form Salesforce's Email
+    fields accept, and the form it then stores, so matching compares like with
+    like. A non-ASCII local part has no such form and is invalid (rejected with
+    the reason) rather than sent to fail on every run.
+    """
     if raw is None:
         return None, False, None
     email = raw.strip().lower()
     if not email:
         return None, False, None
     try:
-        validate_email(email, check_deliverability=False, allow_smtputf8=False)
+        result = validate_email(email, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         return email, False, str(exc)
-    return email, True, None
+    ascii_email = (result.ascii_email or email).lower()
+    return ascii_email, True, None
 
 
 def parse_timestamp(raw: str | datetime | None) -> datetime | None:
@@ -106,7 +114,13 @@ def website_domain(website: str | None) -> str | None:
         return None
     if host.startswith("www."):
         host = host[4:]
-    return host.rstrip(".") or None
+    host = host.rstrip(".")
+    if host and not host.isascii():  # the IDNA form, as emails carry it
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    return host or None
 
 
 def _host(url: str | None) -> str | None:

@@ -35,8 +35,10 @@ from connector.planner import Planner
 from connector.salesforce import DescribeCache, SalesforceClient, Writer, require_valid_mappings
 from connector.salesforce.writer import WriteOutcome
 from connector.sources import open_source
+from connector.state.orphans import reconcile_orphan_touches
 from connector.state.store import StateStore
 from connector.sync_execute import ExecutionOutcome, Executor
+from connector.sync_preflight import login_first
 
 log = logging.getLogger(__name__)
 
@@ -150,12 +152,19 @@ class Sync:
     # --------------------------------------------------------------- run
 
     def run(self, options: SyncOptions) -> SyncResult:
+        from connector.dry_run import ScratchStore, run_dry
+
+        if options.dry_run and not isinstance(self.store, ScratchStore):
+            return run_dry(self, options)  # plans on a copy: the state stays as it was
         started = time.monotonic()
         kind = "sync-dry-run" if options.dry_run else "sync"
         run_id = self.store.start_run("replay" if options.replay else kind, options.as_of)
         stopped: ConnectorError | None = None
         ledger: dict[str, Any] = {}
         try:
+            # Log in to Salesforce before the MAP is read: a wrong secret or URL must
+            # fail the run before it spends any Marketo or HubSpot quota.
+            self._client = login_first(self.settings, self.http, self.sleep)
             try:
                 ledger = self._read_map(run_id, options)
             except (SourceQuotaExhausted, BudgetExhausted) as exc:
@@ -180,13 +189,15 @@ class Sync:
                     stopped: ConnectorError | None) -> SyncResult:
         """Check, mirror, plan and write; a budget or daily-limit stop anywhere in
         here ends the run cleanly (status ``stopped``, exit 4) with what it did."""
-        client = SalesforceClient(self.settings.salesforce, http=self.http, sleep=self.sleep)
+        client = getattr(self, "_client", None) or SalesforceClient(
+            self.settings.salesforce, http=self.http, sleep=self.sleep)
         plan = Plan()
         objects: dict[str, dict[str, int]] = {}
         estimate: dict[str, Any] = {}
         status = "ok"
         try:
-            client.connect()
+            if not client.connected:
+                client.connect()
             describe = DescribeCache(client)
             self.reporter.phase("checking the org's fields")
             require_valid_mappings(describe, self.mappings, SYNC_OBJECTS)
@@ -256,6 +267,7 @@ class Sync:
             raise
         with self.store.transaction():
             self._flush(run_id, buffers, counts)
+            counts.update(reconcile_orphan_touches(self.store, run_id))
             self.store.set_watermark(run_id, "map", kind, reader.checkpoint)
             if full_read:
                 counts["rejections_resolved"] = self.store.resolve_stale_rejections(run_id)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from connector.campaigns import furthest
+from connector.dead_letter_keys import dead_letter_key, resolved_keys
 from connector.errors import ConnectorError
 from connector.mappings import Mappings
 from connector.mirror import MirrorSpec, mirror_specs
@@ -155,7 +156,8 @@ class Executor:
                 counts["failed"] += 1
                 self.failed += 1
                 store.add_failed_write(
-                    self.run_id, step.sobject, write.ref,
+                    self.run_id, step.sobject,
+                    dead_letter_key(step.sobject, write.ref, write.map_ids),
                     write.map_ids[0] if write.map_ids else None, result.error_code,
                     result.message or "", {"fields": write.fields, "record_id": write.record_id,
                                            "map_ids": list(write.map_ids),
@@ -169,7 +171,7 @@ class Executor:
                 continue
             record_id = result.id
             self.ids[write.ref] = record_id
-            resolved.append(write.ref)
+            resolved.extend(resolved_keys(step.sobject, write.ref, write.map_ids))
             if write.is_create:
                 counts["created" if result.created or step.action == "create"
                        else "updated"] += 1
@@ -284,13 +286,15 @@ class Executor:
             ["Id", "CampaignId", "LeadId", "ContactId", "Status", "SystemModstamp",
              *(d.api_name for d in decls.fields.values())]))
         campaigns = sorted({str(w.fields["CampaignId"]) for w in writes})
-        people = sorted({str(w.fields.get("LeadId") or w.fields.get("ContactId"))
-                         for w in writes})
-        where = f"(LeadId IN {soql.in_list(people)} OR ContactId IN {soql.in_list(people)})"
         spec = self.specs["CampaignMember"]
         found: dict[tuple[str, str], Any] = {}
-        for statement in soql.select_in("CampaignMember", fields, "CampaignId", campaigns,
-                                        extra_where=where, max_statement=12_000):
+        statements = [statement for who in ("LeadId", "ContactId")
+                      for statement in soql.select_in_many(
+                          "CampaignMember", fields,
+                          [("CampaignId", campaigns),
+                           (who, sorted({str(w.fields[who]) for w in writes
+                                         if w.fields.get(who)}))])]
+        for statement in statements:
             for record in self.client.query(statement):
                 row = spec.to_row(record)
                 for person in (row.lead_id, row.contact_id):

@@ -15,6 +15,7 @@ import binascii
 import csv
 import io
 import json
+import re
 import time
 from collections import Counter
 from typing import Any
@@ -69,6 +70,28 @@ def _csv_text(rows: list[list[str]], delimiter: str = ",", ending: str = "\n") -
                         quoting=csv.QUOTE_ALL)
     writer.writerows(rows)
     return buffer.getvalue()
+
+
+def _line_endings_ok(text: str, ending: str) -> bool:
+    """Salesforce's rule: outside quoted values every CR and LF must be part of
+    the job's line ending; inside quotes anything goes (RFC 4180). So a bare CR
+    or LF in unquoted data, or CRLF rows in an LF job, fail the whole job."""
+    quoted = False
+    skip_to = -1
+    for match in _SPECIAL.finditer(text):
+        i = match.start()
+        if i < skip_to:
+            continue
+        if match.group() == '"':
+            quoted = not quoted  # a doubled quote toggles twice
+        elif not quoted:
+            if not text.startswith(ending, i):
+                return False
+            skip_to = i + len(ending)
+    return True
+
+
+_SPECIAL = re.compile('["\\r\\n]')
 
 
 def encode_locator(offset: int) -> str:
@@ -299,9 +322,7 @@ class BulkApi:
         except UnicodeDecodeError:
             raise _invalid_job("InvalidBatch : the data is not valid UTF-8") from None
         ending = info["lineEnding"]
-        has_crlf = "\r\n" in text
-        bare_lf = text.count("\n") > text.count("\r\n")
-        if (ending == "LF" and has_crlf) or (ending == "CRLF" and bare_lf):
+        if not _line_endings_ok(text, LINE_ENDINGS[ending]):
             raise _invalid_job(f"ClientInputError : LineEnding is invalid on user data. Current "
                                f"LineEnding setting is {ending}")
         reader = csv.reader(io.StringIO(text, newline=""),

@@ -11,12 +11,20 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jwt
 import requests
 
 from connector.config import SalesforceSettings
 from connector.errors import AuthError, ConfigError, ConnectionFailure
+from connector.salesforce.net_errors import ca_bundle_in_use, connection_reason
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
 
 TOKEN_PATH = "/services/oauth2/token"  # noqa: S105 - a URL path, not a secret
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -27,6 +35,11 @@ class Token:
     access_token: str
     instance_url: str
     issued_at: float
+
+    def __post_init__(self) -> None:
+        from connector.redact import register
+
+        register(self.access_token)  # masked in every message from now on
 
     def __repr__(self) -> str:  # never show the token itself
         return f"Token(instance_url={self.instance_url!r}, issued_at={self.issued_at})"
@@ -119,12 +132,13 @@ class Authenticator:
             )
         except requests.exceptions.SSLError as exc:
             raise ConnectionFailure(
-                f"TLS handshake with {self.settings.login_url} failed",
+                f"cannot reach {self.settings.login_url}: {connection_reason(exc)} "
+                f"(trusting {ca_bundle_in_use(self.settings.ca_bundle)})",
                 hint="set SF_CA_BUNDLE to the CA that signed the server's certificate",
             ) from exc
         except requests.RequestException as exc:
             raise ConnectionFailure(
-                f"cannot reach {self.settings.login_url}: {exc.__class__.__name__}",
+                f"cannot reach {self.settings.login_url}: {connection_reason(exc)}",
                 hint="check SF_LOGIN_URL and the network",
             ) from exc
         try:
@@ -145,7 +159,14 @@ class Authenticator:
                 + (f" ({description})" if description else ""),
                 hint=self.settings_hint(),
             )
-        instance_url = str(body.get("instance_url") or self.settings.instance_url or "")
+        configured = self.settings.instance_url
+        returned = str(body.get("instance_url") or "")
+        if configured and returned and _origin(configured) != _origin(returned):
+            raise ConfigError(
+                f"SF_INSTANCE_URL is {configured}, but the org that logged in is at "
+                f"{returned.rstrip('/')}",
+                hint="fix SF_INSTANCE_URL (or unset it: the login says where the org is)")
+        instance_url = str(returned or configured or "")
         if not instance_url.startswith("https://"):
             raise AuthError("the token response has no https instance_url",
                             hint="set SF_INSTANCE_URL")

@@ -116,7 +116,9 @@ class ApiBudget:
 
     def start(self) -> None:
         """Fix the allowance from the usage known now (call after the first request)."""
-        self._start_calls = self.log.api_calls
+        # Every API call of the run counts, the login's limits read included: a cap
+        # of 10 means 10 calls in all, not 10 after the first.
+        self._start_calls = 0
         allowance = self.cap if self.cap is not None else None
         if self.log.org_max is not None and self.log.org_used is not None:
             remaining = max(0, self.log.org_max - self.log.org_used)

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import requests
 from simple_salesforce.api import Salesforce
 from simple_salesforce.bulk2 import Operation, _Bulk2Client
+from simple_salesforce.util import call_salesforce
 
 from connector.config import SalesforceSettings
 from connector.errors import AuthError, ConnectorError, SessionExpired
@@ -45,6 +46,11 @@ class _TimeoutSession(requests.Session):
         kwargs.setdefault("timeout", self.default_timeout)
         kwargs.setdefault("verify", self.verify)
         return super().request(method, url, *args, **kwargs)
+
+
+def decode_csv(content: bytes) -> str:
+    """Bulk result bytes as text: always UTF-8 (Salesforce's only encoding), BOM dropped."""
+    return content.decode("utf-8-sig", errors="replace")
 
 
 def _strip_attributes(record: dict[str, Any]) -> dict[str, Any]:
@@ -84,6 +90,7 @@ class SalesforceClient:
         self.refreshes = 0
         self._token: Token | None = None
         self._sf: Salesforce | None = None
+        self._connected = False
 
     # ------------------------------------------------------------- session
 
@@ -91,11 +98,17 @@ class SalesforceClient:
         self._last_headers = response.headers
         self.log.record(response)
 
+    @property
+    def connected(self) -> bool:
+        """True once ``connect`` has logged in and fixed the run's budget."""
+        return self._connected
+
     def connect(self) -> SalesforceClient:
         """Log in and read the org's API usage, which fixes the run's budget."""
         self._login()
         self.limits()
         self.budget.start()
+        self._connected = True
         return self
 
     def _login(self) -> None:
@@ -257,9 +270,18 @@ class SalesforceClient:
 
     def bulk_results(self, sobject: str, job_id: str, which: str) -> list[dict[str, str]]:
         """successfulResults / failedResults / unprocessedrecords as CSV rows."""
-        text = self.call(f"read {which} of Bulk 2.0 job {job_id}",
-                         lambda sf: self._bulk(sobject).get_ingest_results(job_id, which))
-        return list(csv.DictReader(io.StringIO(text)))
+        def fetch(sf: Salesforce) -> str:
+            # Decoded as UTF-8 whatever the Content-Type says: requests would read a
+            # bare ``text/csv`` as ISO-8859-1 and garble every accented value.
+            bulk = self._bulk(sobject)
+            response = call_salesforce(
+                url=bulk._construct_request_url(job_id, False) + "/" + which, method="GET",
+                session=self.http,
+                headers=bulk._get_headers(bulk.JSON_CONTENT_TYPE, bulk.CSV_CONTENT_TYPE))
+            return decode_csv(response.content)
+
+        text = self.call(f"read {which} of Bulk 2.0 job {job_id}", fetch)
+        return list(csv.DictReader(io.StringIO(text, newline="")))
 
     def bulk_query(self, soql: str, *, include_deleted: bool = False,
                    page_size: int = 50_000) -> Iterator[dict[str, str]]:

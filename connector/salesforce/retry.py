@@ -35,6 +35,7 @@ from connector.errors import (
     SalesforceApiError,
     SessionExpired,
 )
+from connector.salesforce.net_errors import connection_reason
 
 T = TypeVar("T")
 
@@ -93,13 +94,13 @@ def translate(exc: BaseException, *, headers: Any = None) -> ConnectorError:
         return exc
     if isinstance(exc, requests.exceptions.SSLError):
         return ConnectionFailure(
-            "TLS error talking to Salesforce",
+            f"TLS error talking to Salesforce: {connection_reason(exc)}",
             hint="set SF_CA_BUNDLE to the CA that signed the server's certificate",
         )
     if isinstance(exc, (requests.ConnectionError, requests.Timeout,
                         requests.exceptions.ChunkedEncodingError)):
         return ConnectionFailure(f"network error talking to Salesforce: "
-                                 f"{exc.__class__.__name__}")
+                                 f"{connection_reason(exc)}")
     if isinstance(exc, (requests.exceptions.JSONDecodeError, json.JSONDecodeError)):
         # A 2xx with a body that is not JSON: a proxy page or a truncated response.
         return RetriableApiError("Salesforce returned a malformed (non-JSON) response",
@@ -165,16 +166,23 @@ def retrying(
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         retry_after = getattr(exc, "retry_after", None)
-        delay = backoff.delay(state.attempt_number, retry_after)
+        return backoff.delay(state.attempt_number, retry_after)
+
+    def before_sleep(state: RetryCallState) -> None:
+        # Called only when a retry will really happen (tenacity computes the wait
+        # before it checks the stop condition, so reporting from ``wait`` announced
+        # a retry after the last attempt too).
+        exc = state.outcome.exception() if state.outcome else None
+        delay = state.next_action.sleep if state.next_action else 0.0
         if on_retry and isinstance(exc, ConnectorError):
             on_retry(exc, state.attempt_number, delay)
-        return delay
 
     runner = Retrying(
         stop=stop_after_attempt(attempts),
         wait=wait,
         retry=retry_if_exception(is_retriable),
         sleep=sleep,
+        before_sleep=before_sleep,
         reraise=True,
     )
     return runner(fn)

@@ -23,8 +23,6 @@ caller records exactly what remains before it stops the run.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -103,6 +101,43 @@ def csv_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+BULK_NULL = "#N/A"
+BULK_JOB_FAILED = "BULK_JOB_FAILED"
+# Characters that make a Bulk CSV cell need quotes. Python's csv module only
+# quotes the characters of its own line terminator, so a bare CR in a value
+# went out unquoted and Salesforce failed the whole job.
+_CSV_SPECIAL = frozenset(',"\r\n')
+
+
+def csv_cell(text: str) -> str:
+    """One cell, RFC 4180 quoted whenever it holds a comma, quote, CR or LF, or
+    leading/trailing blanks (which Salesforce would otherwise trim)."""
+    if any(ch in _CSV_SPECIAL for ch in text) or text != text.strip():
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def bulk_safe(op: WriteOp) -> bool:
+    """False when a value cannot cross Bulk 2.0 intact: the literal text ``#N/A``
+    is read by Salesforce as "set this field to null", quoted or not."""
+    return not any(isinstance(v, str) and v.strip() == BULK_NULL for v in op.fields.values())
+
+
+def failed_job_code(info: Mapping[str, Any]) -> tuple[str, str]:
+    """Why a Bulk job ended without processing records, as (code, message).
+
+    A job Salesforce failed for its content (line endings, encoding, columns)
+    fails the same way every time it is resent, so it must not be classified
+    as a retriable server fault; only a job that ended without a reason is.
+    """
+    reason = str(info.get("errorMessage") or "").strip()
+    state = str(info.get("state") or "")
+    if reason:
+        return BULK_JOB_FAILED, f"Bulk 2.0 job {info.get('id', '')} {state}: {reason}"
+    return "SERVER_UNAVAILABLE", f"not processed: Bulk 2.0 job {info.get('id', '')} ended " \
+                                 f"{state}"
 
 
 @dataclass(frozen=True)
@@ -351,6 +386,15 @@ class Writer:
         key: tuple[str, ...],
     ) -> tuple[dict[str, RecordResult], ConnectorError | None]:
         out: dict[str, RecordResult] = {}
+        unsafe = [op for op in ops if not bulk_safe(op)]
+        if unsafe:  # values Bulk would turn into nulls go through collections instead
+            got, stopped = self._collections(sobject, action, unsafe, ext, self.batch_size)
+            out.update(got)
+            if stopped is not None:
+                rest = [op for op in ops if op.ref not in out]
+                out.update(self._failed_all(rest, NOT_ATTEMPTED, stopped.message))
+                return out, stopped
+            ops = [op for op in ops if bulk_safe(op)]
         for part in self._bulk_parts(ops, key, action):
             try:
                 self.client.budget.reserve(BULK_JOB_CALLS, f"a Bulk 2.0 job of {len(part)} "
@@ -402,9 +446,7 @@ class Writer:
                 for name in op.fields:
                     if name not in columns:
                         columns.append(name)
-        buf = io.StringIO()
-        out = csv.writer(buf, lineterminator="\n")
-        out.writerow(columns)
+        lines = [",".join(csv_cell(c) for c in columns)]
         for op in ops:
             row = []
             for col in columns:
@@ -414,8 +456,8 @@ class Writer:
                     row.append(csv_value(op.fields[col]))
                 else:
                     row.append("")  # empty cell: leave the field as it is
-            out.writerow(row)
-        return buf.getvalue()
+            lines.append(",".join(csv_cell(cell) for cell in row))
+        return "\n".join(lines) + "\n"
 
     def _bulk_job(self, sobject: str, action: Action, ops: Sequence[WriteOp],
                   ext: str | None, key: tuple[str, ...]) -> dict[str, RecordResult]:
@@ -465,20 +507,23 @@ class Writer:
                 out[hit.ref] = RecordResult(hit.ref, row.get("sf__Id") or hit.id, False,
                                             error_code=code or "UNKNOWN", message=message,
                                             fields=fields)
+        code, why = failed_job_code({"id": job_id, **info})
+        if code == BULK_JOB_FAILED:
+            log.warning("%s", why)
         for row in (() if complete else c.bulk_results(sobject, job_id, "unprocessedrecords")):
             hit = lookup(row)
             if hit is not None and hit.ref not in out:
-                out[hit.ref] = RecordResult(
-                    hit.ref, hit.id, False, error_code="SERVER_UNAVAILABLE",
-                    message=f"not processed: job {job_id} ended {info.get('state')}")
+                out[hit.ref] = RecordResult(hit.ref, hit.id, False, error_code=code,
+                                            message=why)
         for op in ops:
             if op.ref not in out:
                 out[op.ref] = RecordResult(
-                    op.ref, op.id, False, error_code="SERVER_UNAVAILABLE",
-                    message=f"missing from the results of Bulk 2.0 job {job_id} "
-                            f"({info.get('state')})")
+                    op.ref, op.id, False, error_code=code,
+                    message=why if code == BULK_JOB_FAILED else
+                    f"missing from the results of Bulk 2.0 job {job_id} ({info.get('state')})")
         return out
 
 
-__all__ = ["NOT_ATTEMPTED", "RecordResult", "WriteOp", "WriteOutcome", "Writer", "api_value",
-           "bulk_calls", "collections_calls", "csv_value"]
+__all__ = ["BULK_JOB_FAILED", "NOT_ATTEMPTED", "RecordResult", "WriteOp", "WriteOutcome",
+           "Writer", "api_value", "bulk_calls", "bulk_safe", "collections_calls", "csv_cell",
+           "csv_value", "failed_job_code"]

@@ -23,6 +23,7 @@ from connector.errors import (
     SourceQuotaExhausted,
     SourceRateLimited,
 )
+from connector.redact import register as register_secret
 from connector.sources.api_support import CallBudget, SlidingWindowLimiter, with_retries
 from connector.sources.base import ReadSummary
 from connector.sources.clock import Clock
@@ -121,6 +122,7 @@ class MarketoClient:
         token = body.get("access_token")
         if not isinstance(token, str) or not token:
             raise AuthError("Marketo's identity endpoint returned no access_token")
+        register_secret(token)  # masked in every message from now on
         expires_in = float(body.get("expires_in") or 0)
         self._token_expires = self._clock.monotonic() + max(0.0, expires_in - TOKEN_MARGIN)
         return token

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from connector.errors import StateError
 from connector.models import Person, Program, Rejection, TargetAccount, Touch
+from connector.redact import redact
 from connector.state.migrations import MIGRATIONS
 from connector.values import Link as Link  # re-exported for existing callers
 from connector.values import MirrorRow as MirrorRow
@@ -185,7 +186,7 @@ class StateStore:
     def finish_run(self, run_id: int, status: str, summary: Mapping[str, Any]) -> None:
         self.db.execute(
             "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE run_id = ?",
-            (_iso(datetime.now(UTC)), status, json.dumps(summary, default=str), run_id))
+            (_iso(datetime.now(UTC)), status, redact(json.dumps(summary, default=str)), run_id))
 
     def last_completed_run(self, kind: str) -> int | None:
         """The last run of ``kind`` that finished (all records written or dead-lettered)."""
@@ -594,8 +595,8 @@ class StateStore:
             "run_id = excluded.run_id, error_code = excluded.error_code, "
             "message = excluded.message, payload = excluded.payload, "
             "attempts = dead_letters.attempts + 1",
-            (run_id, kind, sobject, ref, map_id, error_code, message, file, row, field,
-             json.dumps(payload, default=str), _iso(datetime.now(UTC))))
+            (run_id, kind, sobject, ref, map_id, error_code, redact(message), file, row, field,
+             redact(json.dumps(payload, default=str)), _iso(datetime.now(UTC))))
 
     def dead_letters(self, kind: str | None = None, *, open_only: bool = True) -> list[DeadLetter]:
         sql = ("SELECT id, run_id, kind, sobject, ref, map_id, error_code, message, file, row, "
@@ -638,7 +639,8 @@ class StateStore:
             "INSERT INTO findings (run_id, category, object, record_id, map_id, field, "
             "salesforce_value, expected_value, detail) VALUES (?,?,?,?,?,?,?,?,?)",
             [(run_id, f.category, f.object, f.record_id, f.map_id, f.field,
-              f.salesforce_value, f.expected_value, f.detail) for f in findings])
+              f.salesforce_value, f.expected_value, redact(f.detail) if f.detail else None)
+             for f in findings])
 
     def findings(self, run_id: int) -> list[Finding]:
         rows = self.db.execute(
