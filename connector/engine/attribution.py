@@ -22,9 +22,11 @@ from connector.engine.attribution_rounding import allocate, cents
 
 POSITIONS = ("FT", "LC", "OC", "CL")
 HUNDRED = Fraction(100)
-# time_decay's 2^(-d/h) is irrational; it is computed in software decimal
-# arithmetic to this many digits (identical on every platform), then exact.
-_DECAY_CONTEXT = Context(prec=40)
+# time_decay's 2^(-d/h) is irrational; it is computed as exp(-(d/h) ln 2) in
+# software decimal arithmetic to 30 significant digits (correctly rounded, so
+# identical on every platform), then normalized exactly as fractions.
+_DECAY_CONTEXT = Context(prec=30)
+_LN2 = Context(prec=40).ln(Decimal(2))
 _DAY_US = 86_400_000_000
 # Exclusion reasons (stable strings: `explain` and JSON output show them).
 NOT_A_RESPONSE = "not_a_response"
@@ -289,7 +291,7 @@ def positional_shares(n: int, positions: Mapping[str, int],
 def _decay_weight(days: Fraction, half_life: Fraction) -> Fraction:
     ratio = days / half_life
     exponent = _DECAY_CONTEXT.divide(Decimal(-ratio.numerator), Decimal(ratio.denominator))
-    return Fraction(_DECAY_CONTEXT.power(Decimal(2), exponent))
+    return Fraction(_DECAY_CONTEXT.exp(_DECAY_CONTEXT.multiply(exponent, _LN2)))
 
 
 def model_shares(model: ModelName, opp: OpportunityValue, journey: list[TouchValue],

@@ -14,13 +14,15 @@ and ``Influence`` is the only field ever updated.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from connector.engine.attribution import CreditRecord
 from connector.engine.attribution_scope import InfluenceRow
-from connector.mappings import ObjectDecl
+from connector.mappings import FieldDecl, ObjectDecl
 from connector.policies import canonical
 
 ATTRIBUTION_OBJECT = "Attribution__c"
@@ -56,15 +58,50 @@ class RowDiff:
         return len(self.creates) + len(self.updates) + len(self.deletes)
 
 
-def attribution_values(record: CreditRecord, decl: ObjectDecl) -> dict[str, Any]:
-    """A record as Salesforce field values (API names from fields.yaml), in the
-    canonical form the write policies compare (JSON-ready)."""
-    out: dict[str, Any] = {}
+Converter = Callable[[Any], Any]
+
+
+def _converter(f: FieldDecl) -> Converter:
+    """``canonical`` for one field, with fast paths for the values records carry
+    (plain text, and numbers already at the field's scale): a run converts
+    millions of values."""
+    if f.type in ("string", "textarea", "picklist", "reference", "id"):
+        limit = f.length
+
+        def text(value: Any) -> Any:
+            if value is None or value == "":
+                return None
+            value = str(value)
+            return value[:limit] if limit and len(value) > limit else value
+        return text
+    if f.type in ("percent", "currency", "double"):
+        exponent = -(f.scale if f.scale is not None else 2)
+
+        def number(value: Any) -> Any:
+            if isinstance(value, Decimal) and value.as_tuple().exponent == exponent:
+                return float(value)
+            return canonical(f, value)
+        return number
+    return partial(canonical, f)
+
+
+def converters(decl: ObjectDecl) -> list[tuple[str, str, Converter]]:
+    """(API name, record attribute, converter) for each mapped Attribution__c field."""
+    out = []
     for key, attr in _RECORD_FIELDS:
         f = decl.fields.get(key)
         if f is not None:
-            out[f.api_name] = canonical(f, getattr(record, attr))
+            out.append((f.api_name, attr, _converter(f)))
     return out
+
+
+def attribution_values(record: CreditRecord, decl: ObjectDecl,
+                       prepared: list[tuple[str, str, Converter]] | None = None
+                       ) -> dict[str, Any]:
+    """A record as Salesforce field values (API names from fields.yaml), in the
+    canonical form the write policies compare (JSON-ready)."""
+    return {name: convert(getattr(record, attr))
+            for name, attr, convert in (prepared or converters(decl))}
 
 
 def diff_attribution(desired: Iterable[CreditRecord], existing: Iterable[Mapping[str, Any]],
@@ -83,8 +120,9 @@ def diff_attribution(desired: Iterable[CreditRecord], existing: Iterable[Mapping
         else:
             held[k] = row
     wanted: set[str] = set()
+    prepared = converters(decl)
     for record in sorted(desired, key=lambda r: r.key):
-        values = attribution_values(record, decl)
+        values = attribution_values(record, decl, prepared)
         wanted.add(record.key)
         current = held.get(record.key)
         if current is None:
