@@ -24,24 +24,21 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench_common import peak_rss_mb
 
-from bench_common import peak_rss_mb  # noqa: E402
-
-from connector.engine.attribution import (  # noqa: E402
+from connector.engine.attribution import (
     OpportunityValue,
     Settings,
     TouchValue,
 )
-from connector.engine.attribution_config import MODEL_NAMES  # noqa: E402
-from connector.engine.attribution_diff import diff_attribution  # noqa: E402
-from connector.engine.attribution_scope import (  # noqa: E402
+from connector.engine.attribution_config import MODEL_NAMES
+from connector.engine.attribution_diff import diff_attribution
+from connector.engine.attribution_scope import (
     ContactRoleScope,
     attribute_in_scope,
 )
-from connector.mappings import load_mappings  # noqa: E402
+from connector.mappings import load_mappings
 
 BASE = datetime(2023, 1, 1, tzinfo=UTC)
 TYPES = [("form_fill", True), ("webinar_registered", True), ("ad_click", False),

@@ -7,8 +7,10 @@ were worked out by hand from the rules, not by running the engine.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
@@ -192,15 +194,12 @@ def test_a_positive_share_that_rounds_to_zero_is_still_written() -> None:
 
 
 def test_the_lookback_is_a_setting() -> None:
-    from dataclasses import replace
     result = attribute(opp(), [touch("t1", -40), touch("t2", -5)],
                        replace(ALL, lookback_days=30), as_of=AS_OF)
     assert [t.touch_id for t in result.journey] == ["t2"]
 
 
 def test_half_life_changes_time_decay() -> None:
-    from dataclasses import replace
-    from fractions import Fraction
     # 14 days apart with a 14-day half-life: weights 1/2 : 1 -> 33.3333 / 66.6667
     result = attribute(opp(), [touch("t1", -14), touch("t2", 0)],
                        replace(ALL, half_life_days=Fraction(14)), as_of=AS_OF)
@@ -228,8 +227,6 @@ def test_explanation_names_the_rule_behind_each_share() -> None:
 
 
 def test_custom_weights_zero_on_every_present_position_split_the_rest_equally() -> None:
-    from dataclasses import replace
-    from fractions import Fraction
     settings = replace(ALL, models=("custom",), custom=(
         ("FT", Fraction(0)), ("LC", Fraction(0)), ("OC", Fraction(0)), ("CL", Fraction(0)),
         ("middle", Fraction(100))))
@@ -238,3 +235,33 @@ def test_custom_weights_zero_on_every_present_position_split_the_rest_equally() 
         "t1": "50.0000", "t2": "50.0000"}
     with_middle = attribute(opp(), COINCIDE, settings, as_of=AS_OF)
     assert {r.touch_id: r.credit for r in with_middle.records} == {"t2": Decimal("100.0000")}
+
+
+def _readme_journey() -> list[TouchValue]:
+    def at(touch_id: str, month: int, day: int, conversion: bool = False) -> TouchValue:
+        return touch(touch_id, 0, conversion=conversion,
+                     at=datetime(2024, month, day, 12, tzinfo=UTC))
+    return [at("t1", 1, 15), at("t2", 1, 25), at("t3", 2, 1, True), at("t4", 2, 25, True),
+            at("t5", 3, 20), at("t6", 4, 5, True)]
+
+
+@pytest.mark.parametrize(("closed", "expected"), [
+    pytest.param(True, {
+        "u_shaped": ["40.0000", "20.0000", "40.0000"],
+        "w_shaped": ["30.0000", "10.0000", "30.0000", "30.0000"],
+        "full_path": ["22.5000", "10.0000", "22.5000", "22.5000", "22.5000"],
+        "time_decay": ["1.4916", "4.0151", "8.0302", "86.4631"],
+        "custom": ["25.0000", "10.0000", "25.0000", "25.0000", "15.0000"]}, id="closed"),
+    pytest.param(False, {
+        "full_path": ["30.0000", "10.0000", "30.0000", "30.0000"],
+        "custom": ["30.0000", "10.0000", "30.0000", "30.0000"]}, id="open-on-2024-03-21"),
+])
+def test_the_readme_worked_example(closed: bool, expected: dict[str, list[str]]) -> None:
+    o = OpportunityValue("006X", None, Decimal("10000.00"), datetime(2024, 3, 1, 12, tzinfo=UTC),
+                         datetime(2024, 3, 31).date(), closed, closed)
+    result = attribute(o, _readme_journey(), ALL, as_of=datetime(2024, 3, 21, tzinfo=UTC))
+    assert [e.touch_id for e in result.excluded] == ["t6"]
+    for model, credits in expected.items():
+        assert [str(r.credit) for r in result.records if r.model == model] == credits
+    t4 = next(r for r in result.records if r.model == "time_decay" and r.touch_id == "t4")
+    assert str(t4.revenue) == "8646.31"
