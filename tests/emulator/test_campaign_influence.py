@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from connector.emulator.org import OrgOptions
 from connector.emulator.testing import EmulatorHandle
+from connector.engine.attribution_diff import diff_influence
+from connector.engine.attribution_scope import InfluenceRow
 from connector.mappings import bundled_dir
 from tests.conftest import new_org_dir
 from tests.emulator.helpers import Api, error_of
@@ -136,3 +139,39 @@ def test_enabled_mappings_give_the_org_the_connectors_own_model(
     models = _models(Api(influence_org))
     mine = models["MAP_Connector_Attribution"]
     assert (mine["MasterLabel"], mine["IsDefaultModel"]) == ("MAP Connector Attribution", False)
+
+
+def test_the_influence_diff_applies_cleanly_and_a_rerun_writes_nothing(api: Api) -> None:
+    """The connector's CampaignInfluence diff only ever sends what the org accepts:
+    inserts with the create-only keys, Influence-only updates, deletes."""
+    ids = _setup(api, amount=2000.0)
+    model = ids["model"]
+
+    def held() -> list[dict[str, object]]:
+        q = ("SELECT Id, OpportunityId, CampaignId, ContactId, ModelId, Influence, RevenueShare "
+             f"FROM CampaignInfluence WHERE OpportunityId = '{ids['opp']}'")
+        return list(api.get("query", params={"q": q}).json()["records"])
+
+    def apply(desired: list[InfluenceRow]) -> int:
+        diff = diff_influence(desired, held(), model)
+        for values in diff.creates:
+            api.create("CampaignInfluence", **values)
+        for update in diff.updates:
+            r = api.patch(f"sobjects/CampaignInfluence/{update.record_id}",
+                          json={"Influence": update.influence})
+            assert r.status_code == 204, r.text
+        for rid in diff.deletes:
+            assert api.delete(f"sobjects/CampaignInfluence/{rid}").status_code == 204
+        return diff.writes
+
+    first = [InfluenceRow(ids["opp"], ids["campaign"], ids["contact"], Decimal("60.00")),
+             InfluenceRow(ids["opp"], ids["other_campaign"], None, Decimal("40.00"))]
+    assert apply(first) == 2
+    assert sorted(float(str(r["RevenueShare"])) for r in held()) == [800.0, 1200.0]
+    assert apply(first) == 0
+    moved = [InfluenceRow(ids["opp"], ids["campaign"], ids["other_contact"], Decimal("55.00")),
+             InfluenceRow(ids["opp"], ids["other_campaign"], None, Decimal("45.00"))]
+    assert apply(moved) == 3  # a contact change is a delete and an insert; one update
+    assert sorted((str(r["ContactId"]), float(str(r["Influence"]))) for r in held()) == [
+        (ids["other_contact"], 55.0), ("None", 45.0)]
+    assert apply(moved) == 0

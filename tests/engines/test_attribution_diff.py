@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from connector.engine.attribution import CreditRecord, attribute
 from connector.engine.attribution_diff import (
@@ -130,3 +132,28 @@ def test_campaign_influence_respects_create_only_fields(
     assert all(c["ModelId"] == MODEL for c in diff.creates)
     assert [(u.record_id, u.influence) for u in diff.updates] == updates
     assert diff.deletes == deletes
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_applying_the_diff_to_what_salesforce_holds_gives_the_desired_rows(
+        data: st.DataObject) -> None:
+    decl = load_mappings().fields.obj("Attribution__c")
+    records = _records()
+    desired = data.draw(st.lists(st.sampled_from(records), unique_by=lambda r: r.key))
+    held_records = data.draw(st.lists(st.sampled_from(records), unique_by=lambda r: r.key))
+    held = {f"a00{i:015d}": _as_salesforce(r, decl, f"a00{i:015d}")
+            for i, r in enumerate(held_records)}
+    for row in held.values():
+        if data.draw(st.booleans()):
+            row["Credit__c"] = data.draw(st.sampled_from([0.0, 1.5, 99.9999]))
+    diff = diff_attribution(desired, list(held.values()), decl)
+    for rid in diff.deletes:
+        del held[rid]
+    for update in diff.updates:
+        held[update.record_id].update(update.fields)
+    for i, values in enumerate(diff.creates):
+        held[f"new{i}"] = dict(values, Id=f"new{i}")
+    assert sorted(row["Key__c"] for row in held.values()) == sorted(r.key for r in desired)
+    again = diff_attribution(desired, list(held.values()), decl)
+    assert again.writes == 0 and again.unchanged == len(desired)
