@@ -309,7 +309,7 @@ def model_shares(model: ModelName, opp: OpportunityValue, journey: list[TouchVal
                           "not OC: no credit")
     if model == "linear":
         each = HUNDRED / n
-        return [each] * n, [f"100% / {n} touches"] * n
+        return [each] * n, [f"100% / {n} touch{'es' if n > 1 else ''}"] * n
     if model == "u_shaped":
         u = {"FT": ft, "LC": lc}
         weights = [("FT", Fraction(40)), ("LC", Fraction(40)), ("middle", Fraction(20))]

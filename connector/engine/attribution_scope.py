@@ -13,9 +13,10 @@ list views) and the standard ``CampaignInfluence`` rows of one model.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 
@@ -28,6 +29,7 @@ from connector.engine.attribution import (
     Settings,
     TouchValue,
     attribute,
+    build_journey,
 )
 from connector.engine.attribution_config import ModelName
 from connector.engine.attribution_rounding import allocate, round_half_up
@@ -83,6 +85,26 @@ def select_touches(candidates: Iterable[TouchValue],
         else:
             chosen.append(dataclasses.replace(t, contact_id=contact))
     return chosen, excluded
+
+
+def input_fingerprint(opp: OpportunityValue, candidates: Iterable[TouchValue], scope: Scope,
+                      settings: Settings, *, as_of: datetime) -> str:
+    """A digest of everything an opportunity's credit records depend on: its amount,
+    dates and stage, the settings, and the touches of its window (after selection).
+
+    Equal fingerprints give identical records, so a run that stored the last one
+    may skip the opportunity; a touch, contact role, amount, stage or date change,
+    or a model switched on or off, changes it. Excluded touches do not count.
+    """
+    chosen, _left_out = select_touches(candidates, scope)
+    _start, _end, journey, _excluded = build_journey(opp, chosen, settings, as_of)
+    digest = hashlib.sha256(repr((
+        opp.id, str(opp.amount), opp.created_at.astimezone(UTC).isoformat(),
+        opp.close_date.isoformat(), opp.is_closed, settings)).encode())
+    for t in journey:
+        digest.update(repr((t.touch_id, t.occurred_at.astimezone(UTC).isoformat(), t.contact_id,
+                            t.campaign_id, t.channel, t.touch_type, t.is_conversion)).encode())
+    return digest.hexdigest()
 
 
 def attribute_in_scope(opp: OpportunityValue, candidates: Iterable[TouchValue], scope: Scope,

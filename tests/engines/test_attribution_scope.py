@@ -3,18 +3,28 @@ summary and CampaignInfluence rows."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
-from connector.engine.attribution import NO_CONTACT_ROLE, NOT_MATCHED_TO_ACCOUNT, attribute
+from connector.engine.attribution import (
+    NO_CONTACT_ROLE,
+    NOT_MATCHED_TO_ACCOUNT,
+    OpportunityValue,
+    TouchValue,
+    attribute,
+)
+from connector.engine.attribution_explain import explanation
 from connector.engine.attribution_scope import (
     AccountScope,
     ContactRoleScope,
     Scope,
     attribute_in_scope,
     influence_rows,
+    input_fingerprint,
     opportunity_summary,
     select_touches,
 )
@@ -89,3 +99,40 @@ def test_influence_rows_leave_out_touches_without_a_campaign() -> None:
     touches = [touch("t1", -20, campaign=""), touch("t2", -10, campaign="701A")]
     rows = influence_rows(attribute(opp(), touches, ALL, as_of=AS_OF), "linear")
     assert [(r.campaign_id, r.influence) for r in rows] == [("701A", Decimal("50.00"))]
+
+
+def test_the_fingerprint_moves_with_what_the_records_depend_on() -> None:
+    scope = ContactRoleScope(frozenset({ROLE}), {"p-lead": ROLE})
+
+    def fp(o: OpportunityValue = opp(), candidates: list[TouchValue] = CANDIDATES,
+           s: Scope = scope) -> str:
+        return input_fingerprint(o, candidates, s, ALL, as_of=AS_OF)
+
+    base = fp()
+    assert fp(candidates=list(reversed(CANDIDATES))) == base
+    mail = touch("mail", -1, person="p-role", contact=ROLE, response=False)
+    assert fp(candidates=[*CANDIDATES, mail]) == base  # excluded: no effect
+    assert fp(candidates=[*CANDIDATES, touch("late", -1, person="p-role", contact=ROLE)]) \
+        != base
+    assert fp(o=opp(amount="1000.01")) != base
+    assert fp(o=opp(closed=False)) != base
+    assert fp(o=opp(close_in_days=31)) != base
+    assert fp(s=ContactRoleScope(frozenset({ROLE}))) != base  # the lead's touch leaves
+    assert input_fingerprint(opp(), CANDIDATES, scope, replace(ALL, models=("linear",)),
+                             as_of=AS_OF) != base
+
+
+def test_the_explanation_is_json_ready_and_complete() -> None:
+    candidates = [*CANDIDATES, touch("mail", -2, person="p-role", contact=ROLE, response=False)]
+    result = attribute_in_scope(opp(), candidates, ContactRoleScope(frozenset({ROLE})), ALL,
+                                as_of=AS_OF)
+    data = explanation(result)
+    assert json.loads(json.dumps(data)) == data
+    assert data["positions"] == {"FT": "role", "LC": "role", "OC": "role", "CL": "role"}
+    assert [t["position"] for t in data["touches"]] == ["FT+LC+OC+CL"]
+    assert {e["touch_id"]: e["reason"] for e in data["excluded"]} == {
+        "colleague": NO_CONTACT_ROLE, "lead": NO_CONTACT_ROLE, "mail": "not_a_response"}
+    linear = next(m for m in data["models"] if m["model"] == "linear")
+    assert linear["touches"] == [{"touch_id": "role", "share": "100.000000",
+                                  "credit": "100.0000", "revenue": "1000.00",
+                                  "rule": "100% / 1 touch"}]
