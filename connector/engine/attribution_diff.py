@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from typing import Any
 
@@ -74,12 +74,12 @@ def _converter(f: FieldDecl) -> Converter:
             value = str(value)
             return value[:limit] if limit and len(value) > limit else value
         return text
-    if f.type in ("percent", "currency", "double"):
-        exponent = -(f.scale if f.scale is not None else 2)
+    if f.type in ("percent", "currency", "double") and f.scale != 0:
+        step = Decimal(1).scaleb(-(f.scale if f.scale is not None else 2))
 
         def number(value: Any) -> Any:
-            if isinstance(value, Decimal) and value.as_tuple().exponent == exponent:
-                return float(value)
+            if isinstance(value, Decimal):
+                return float(value.quantize(step, ROUND_HALF_UP))
             return canonical(f, value)
         return number
     return partial(canonical, f)

@@ -32,9 +32,11 @@ def round_half_up(value: Fraction, places: int) -> Decimal:
 def largest_index(shares: Sequence[Fraction]) -> int:
     """The index of the largest share; the first (earliest touch) among equal ones."""
     best = 0
+    bn, bd = shares[0].numerator, shares[0].denominator
     for i in range(1, len(shares)):
-        if shares[i] > shares[best]:
-            best = i
+        n, d = shares[i].numerator, shares[i].denominator
+        if n * bd > bn * d:  # n/d > bn/bd, denominators being positive
+            best, bn, bd = i, n, d
     return best
 
 
