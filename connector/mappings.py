@@ -18,6 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from connector.engine.attribution_config import AttributionMapping
 from connector.errors import MappingError
 
 FieldType = Literal[
@@ -388,6 +389,7 @@ class Mappings(BaseModel):
     touches: TouchesMapping
     sync: SyncMapping
     sources: SourcesMapping = Field(default_factory=SourcesMapping)
+    attribution: AttributionMapping = Field(default_factory=AttributionMapping)
     directory: Path | None = None
 
     @model_validator(mode="after")
@@ -423,6 +425,11 @@ class Mappings(BaseModel):
             if bad:
                 raise ValueError(f"sources.yaml {name} names channels that are not in the "
                                  f"taxonomy: {bad}")
+        bad = sorted(set(self.attribution.conversion_touch_types or ())
+                     - set(self.touches.touch_types))
+        if bad:
+            raise ValueError(f"attribution.yaml conversion_touch_types names unknown touch "
+                             f"types: {bad}")
         return self
 
 
@@ -432,6 +439,7 @@ _FILES: dict[str, tuple[str, type[BaseModel], bool]] = {
     "touches": ("touches.yaml", TouchesMapping, True),
     "sync": ("sync.yaml", SyncMapping, True),
     "sources": ("sources.yaml", SourcesMapping, False),
+    "attribution": ("attribution.yaml", AttributionMapping, False),
 }
 
 

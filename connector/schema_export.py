@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from connector.mappings import FieldDecl, Mappings
+from connector.schema_influence import influence_model_metadata, influence_model_path
 
 NS = "http://soap.sforce.com/2006/04/metadata"
 PERMISSION_SET = "MAP_Connector_Integration"
@@ -121,6 +122,11 @@ def export_schema(mappings: Mappings, out: Path, *, api_version: str = "62.0") -
             ("allowCreate", "true"), ("allowDelete", "true"), ("allowEdit", "true"),
             ("allowRead", "true"), ("modifyAllRecords", "false"), ("object", sobject),
             ("viewAllRecords", "true")]))
+    influence = influence_model_metadata(mappings)
+    if influence is not None:
+        path = influence_model_path(base, influence[0])
+        _write(path, influence[1])
+        written.append(path)
     path = base / "permissionsets" / f"{PERMISSION_SET}.permissionset-meta.xml"
     _write(path, _element("PermissionSet", ps_items))
     written.append(path)

@@ -325,6 +325,7 @@ class Writer(ObjectRules):
                  row: dict[str, Any] | None = None) -> dict[str, Any]:
         if rec.error is not None:
             raise rec.error
+        self.object_guard(obj, "insert" if creating else "update")
         values = dict(rec.values)
         self._resolve_relations(rec, values)
         if row is not None:
@@ -493,6 +494,7 @@ class Writer(ObjectRules):
             raise RecordError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [])
         if row["IsDeleted"] and not hard:
             raise RecordError("ENTITY_IS_DELETED", "entity is deleted", [])
+        self.object_guard(target, "delete")
         self.before_delete(target, row)
         self._remove(target, rid, hard)
         return SaveResult(rid, True, [])

@@ -26,6 +26,7 @@ from connector.emulator.auth import (
 )
 from connector.emulator.dml import RecordFault, WriteEnv, Writer
 from connector.emulator.faults import Faults
+from connector.emulator.influence import ensure_influence_models
 from connector.emulator.schema import Schema, format_datetime, parse_datetime
 from connector.emulator.store import Store
 from connector.emulator.usage import DEFAULT_DAILY_MAX, Usage
@@ -93,6 +94,8 @@ class Org:
         self.schema = schema_for(options.mappings_dir)
         self.store = Store(data_dir / DB_FILE, self.schema)
         self.credentials = self._bootstrap()
+        ensure_influence_models(self.store, self.schema, self.credentials.user_id,
+                                datetime.now(UTC))
         public_key = ensure_key_pair(data_dir)
         self.private_key_path = data_dir / PRIVATE_KEY_FILE
         settings = self._stored_settings()

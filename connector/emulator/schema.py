@@ -136,6 +136,8 @@ class ObjectSchema:
     owned: bool = False
     # Auto-number display format of a custom object's Name, e.g. "ATT-{0000000}".
     name_format: str = ""
+    # Metadata-backed objects the API may query but never write (CampaignInfluenceModel).
+    read_only: bool = False
     _lower: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -167,9 +169,9 @@ class ObjectSchema:
             "labelPlural": (self.label or self.name) + "s",
             "keyPrefix": self.key_prefix,
             "custom": self.custom,
-            "createable": True,
-            "updateable": True,
-            "deletable": True,
+            "createable": not self.read_only,
+            "updateable": not self.read_only,
+            "deletable": not self.read_only,
             "queryable": True,
             "searchable": True,
             "retrieveable": True,
@@ -184,7 +186,8 @@ class ObjectSchema:
         base = f"/services/data/v{api_version}/sobjects/{self.name}"
         return {"name": self.name, "label": self.label or self.name,
                 "keyPrefix": self.key_prefix, "custom": self.custom, "queryable": True,
-                "createable": True, "updateable": True, "deletable": True,
+                "createable": not self.read_only, "updateable": not self.read_only,
+                "deletable": not self.read_only,
                 "urls": {"sobject": base, "describe": f"{base}/describe"}}
 
 
@@ -251,12 +254,19 @@ def _from_mapping(decl: FieldDecl) -> FieldSchema:
     )
 
 
+PRIMARY_INFLUENCE_MODEL = "primaryModel"
+
+
 class Schema:
     """Every object of the emulated org, case-insensitively addressable."""
 
     def __init__(self, objects: dict[str, ObjectSchema], closed_stages: frozenset[str],
-                 won_stages: frozenset[str]) -> None:
+                 won_stages: frozenset[str],
+                 influence_models: tuple[tuple[str, str, bool], ...] = ()) -> None:
         self.objects = objects
+        # (DeveloperName, MasterLabel, IsDefaultModel) of the campaign influence
+        # models the org holds, as if deployed (see emulator/influence.py)
+        self.influence_models = influence_models
         self._lower = {name.lower(): name for name in objects}
         self._by_prefix = {o.key_prefix: o.name for o in objects.values()}
         self.closed_stages = closed_stages
@@ -278,7 +288,8 @@ class Schema:
             for fname, fspec in spec["fields"].items():
                 fields[fname] = _from_standard(fname, fspec)
             objects[name] = ObjectSchema(name, spec["key_prefix"], fields,
-                                         owned=spec.get("owned", False))
+                                         owned=spec.get("owned", False),
+                                         read_only=spec.get("read_only", False))
 
         custom_prefix = 0
         for obj_name, obj_decl in mappings.fields.objects.items():
@@ -304,10 +315,14 @@ class Schema:
                 if decl.custom and decl.api_name not in target.fields:
                     target.fields[decl.api_name] = _from_mapping(decl)
             target.__post_init__()
+        ci = mappings.attribution.campaign_influence
+        models = ((PRIMARY_INFLUENCE_MODEL, "Primary Campaign Source", True),) + (
+            ((ci.influence_model, ci.label, False),) if ci.enabled else ())
         return cls(
             objects,
             closed_stages=frozenset(raw["opportunity_stages"]["closed"]),
             won_stages=frozenset(raw["opportunity_stages"]["won"]),
+            influence_models=models,
         )
 
     def get(self, name: str) -> ObjectSchema | None:

@@ -13,6 +13,11 @@ import re
 from datetime import datetime, tzinfo
 from typing import Any
 
+from connector.emulator.influence import (
+    opportunity_amount,
+    refresh_revenue_shares,
+    revenue_share,
+)
 from connector.emulator.records import RecordError
 from connector.emulator.schema import ObjectSchema, Schema, format_datetime, parse_datetime
 from connector.emulator.store import Store
@@ -21,7 +26,9 @@ CONVERTED_LEAD = ("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted le
 DEFAULT_MEMBER_STATUSES = (("Sent", 0, 1, 1), ("Responded", 1, 0, 2))
 # Fields the org computes; a privileged loader may only repeat the computed value.
 DERIVED = {("CampaignMember", "HasResponded"), ("CampaignMember", "Name"),
-           ("Opportunity", "IsClosed"), ("Opportunity", "IsWon")}
+           ("Opportunity", "IsClosed"), ("Opportunity", "IsWon"),
+           ("CampaignInfluence", "RevenueShare")}
+_OPERATION = {"insert": "inserted", "update": "updated", "delete": "deleted"}
 
 
 def full_name(first: Any, last: Any) -> str | None:
@@ -82,6 +89,12 @@ class ObjectRules:
             return f"{fmt}{current}"
         return fmt[:match.start()] + str(current).zfill(len(match.group(1))) + fmt[match.end():]
 
+    def object_guard(self, obj: ObjectSchema, operation: str) -> None:
+        """Metadata-backed objects (CampaignInfluenceModel) are query-only through the API."""
+        if obj.read_only and not self.privileged:
+            raise RecordError("INVALID_TYPE_FOR_OPERATION",
+                              f"entity type cannot be {_OPERATION[operation]}: {obj.name}", [])
+
     # --------------------------------------------------------------- insert
 
     def before_insert(self, obj: ObjectSchema, values: dict[str, Any]) -> None:
@@ -96,6 +109,9 @@ class ObjectRules:
             self._member_before_insert(values)
         elif obj.name == "CampaignMemberStatus":
             self._status_before_insert(values)
+        elif obj.name == "CampaignInfluence":
+            amount = opportunity_amount(self.store, values.get("OpportunityId"))
+            values["RevenueShare"] = revenue_share(values.get("Influence"), amount)
 
     def after_insert(self, obj: ObjectSchema, record_id: str, values: dict[str, Any]) -> None:
         if obj.name == "Campaign":
@@ -231,6 +247,9 @@ class ObjectRules:
                 values["FirstRespondedDate"] = self.today()
         elif obj.name == "CampaignMemberStatus":
             self._status_before_update(row, values)
+        elif obj.name == "CampaignInfluence" and "Influence" in values:
+            values["RevenueShare"] = revenue_share(
+                values["Influence"], opportunity_amount(self.store, row["OpportunityId"]))
 
     def converted_lead_guard(self, obj: ObjectSchema, row: dict[str, Any]) -> None:
         if obj.name == "Lead" and row.get("IsConverted") and not self.privileged:
@@ -251,6 +270,9 @@ class ObjectRules:
 
     def after_update(self, obj: ObjectSchema, row: dict[str, Any],
                      values: dict[str, Any]) -> None:
+        if obj.name == "Opportunity" and "Amount" in values \
+                and values["Amount"] != row.get("Amount"):
+            refresh_revenue_shares(self.store, row["Id"], values["Amount"])
         if obj.name != "CampaignMemberStatus":
             return
         campaign_id = row["CampaignId"]

@@ -201,11 +201,13 @@ class Store:
             return self.conn.execute(sql, params)
 
     def record_count(self) -> int:
-        """Records of every object, deleted ones included (is the org empty?)."""
+        """Records of every object, deleted ones included (is the org empty?); the
+        integration user and metadata-backed rows (influence models) do not count."""
         with self.lock:
             return sum(
                 int(self.conn.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0])
-                for name in self.schema.objects if name != "User"
+                for name, obj in self.schema.objects.items()
+                if name != "User" and not obj.read_only
             )
 
     def close(self) -> None:
