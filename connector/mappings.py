@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from connector.engine.scoring_config import ScoringMapping
 from connector.errors import MappingError
 
 FieldType = Literal[
@@ -386,6 +387,7 @@ class Mappings(BaseModel):
     touches: TouchesMapping
     sync: SyncMapping
     sources: SourcesMapping = Field(default_factory=SourcesMapping)
+    scoring: ScoringMapping | None = None
     directory: Path | None = None
 
     @model_validator(mode="after")
@@ -421,6 +423,16 @@ class Mappings(BaseModel):
             if bad:
                 raise ValueError(f"sources.yaml {name} names channels that are not in the "
                                  f"taxonomy: {bad}")
+        if self.scoring is not None:
+            for name, types in self.scoring.touch_type_refs().items():
+                bad = sorted(types - set(self.touches.touch_types))
+                if bad:
+                    raise ValueError(f"scoring.yaml {name} names unknown touch types: {bad}")
+            bad = sorted(c for c in self.scoring.channel_refs()
+                         if c not in {ch.name for ch in self.channels.channels})
+            if bad:
+                raise ValueError(f"scoring.yaml names channels that are not in the taxonomy "
+                                 f"(use the channel names of channels.yaml): {bad}")
         return self
 
 
@@ -430,6 +442,7 @@ _FILES: dict[str, tuple[str, type[BaseModel], bool]] = {
     "touches": ("touches.yaml", TouchesMapping, True),
     "sync": ("sync.yaml", SyncMapping, True),
     "sources": ("sources.yaml", SourcesMapping, False),
+    "scoring": ("scoring.yaml", ScoringMapping, False),
 }
 
 
