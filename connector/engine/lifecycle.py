@@ -296,7 +296,7 @@ def _replay(cycle: Cycle, events: Sequence[_Event], seed: StageState | None, end
     if fixed:  # stages an earlier run wrote that nothing recomputed reaches now
         top = max(RANK[k] for k in fixed)
         if top > r.rank:
-            reach(_Event(fixed[STAGES[top]], top, "written by an earlier run (kept)"))
+            reach(_Event(fixed[STAGES[top]], top, "written by an earlier run"))
     due = deadline()
     if due is not None and (due[0] < end or (due[0] == end and end_inclusive)):
         r.sla_close = due
