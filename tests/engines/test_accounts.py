@@ -188,3 +188,15 @@ def test_engagement_lines_sum_to_the_total(raw: list[tuple[int, int, str]],
                   url="https://www.lumora.io/careers" if i % 5 == 0 else None))
     result = score(people, at(as_of_day))
     assert sum(line.points for line in result.engagement.lines) == result.engagement.total
+
+
+def test_account_explain_json() -> None:
+    import json
+
+    from connector.engine.score_json import account_scores_json
+
+    doc = json.loads(json.dumps(account_scores_json(
+        score({"a": [web("p", 5, "/pricing", "a")]}, at(10), ICP))))
+    assert doc["buying_stage"] == "Aware" and doc["engaged_by"]["touch_id"] == "p"
+    assert sum(r["points"] for r in doc["engagement"]["rules"]) == doc["engagement"]["total"]
+    assert sum(r["points"] for r in doc["fit"]["rules"]) == doc["fit"]["total"] == 100

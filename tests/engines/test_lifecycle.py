@@ -255,3 +255,22 @@ def test_a_later_as_of_recycles_exactly_the_people_whose_sla_ran_out() -> None:
     # and running the later as-of from scratch gives the same answer
     assert {k for k, v in people.items() if run(v, second_as_of).stage == "Recycled"} == {
         k for k in people if after[k].stage == "Recycled"}
+
+
+def test_explain_json_sums_and_names_every_stage() -> None:
+    import json
+
+    from connector.engine.score_json import lifecycle_json, person_scores_json
+
+    m = mappings()
+    assert m.scoring is not None
+    scores = score_person(BUYER, MQL_TOUCHES, m.scoring, m.sync.free_mail_domains, at(5))
+    doc = json.loads(json.dumps(person_scores_json(scores)))
+    for part in ("behavior", "fit"):
+        assert sum(r["points"] for r in doc[part]["rules"]) == doc[part]["total"]
+    assert doc["lead"] == doc["behavior"]["total"] + doc["fit"]["total"]
+    assert doc["behavior"]["rules"][0]["touch_id"] == "f"
+    life = json.loads(json.dumps(lifecycle_json(run(MQL_TOUCHES, at(40)))))
+    assert life["stage"] == "Recycled" and life["cycle"] == 1
+    assert life["dates"]["MQL"] == MQL_AT.isoformat()
+    assert [h["stage"] for h in life["cycles"][0]["history"]] == ["Inquiry", "MQL", "Recycled"]
