@@ -274,3 +274,17 @@ def test_explain_json_sums_and_names_every_stage() -> None:
     assert life["stage"] == "Recycled" and life["cycle"] == 1
     assert life["dates"]["MQL"] == MQL_AT.isoformat()
     assert [h["stage"] for h in life["cycles"][0]["history"]] == ["Inquiry", "MQL", "Recycled"]
+
+
+def test_close_events_recorded_by_the_mirror_close_the_cycle() -> None:
+    sf = SalesforceView(close_events=((at(8), "lead status Recycled"),))
+    result = run([*MQL_TOUCHES, touch("n", at(9), "form_fill")], at(10), sf=sf)
+    assert [c.close_reason for c in result.cycles] == ["lead status Recycled", None]
+    assert result.cycle == 2 and result.recycled_at == at(8)
+
+
+def test_a_status_repeated_by_later_observations_does_not_close_again() -> None:
+    sf = SalesforceView(statuses=(StatusChange(at(8), "Nurture"), StatusChange(at(12),
+                                                                                "Nurture")))
+    result = run([*MQL_TOUCHES, touch("n", at(10), "form_fill")], at(13), sf=sf)
+    assert result.cycle == 2 and result.stage != "Recycled"
