@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from connector.engine.scoring_config import (
     BehaviorRule,
@@ -56,6 +57,20 @@ class Profile:
                    industry=person.industry, country=person.country,
                    employees=person.employees, annual_revenue=person.annual_revenue,
                    company=person.company)
+
+    @classmethod
+    def of_group(cls, people: Sequence[Person]) -> Profile:
+        """One profile for the MAP people behind one Salesforce record: each field from
+        the first person (pass the primary first) who has a value for it."""
+        profiles = [cls.of(p) for p in people]
+
+        def first(name: str) -> Any:
+            return next((getattr(p, name) for p in profiles
+                         if getattr(p, name) not in (None, "")), None)
+
+        return cls(email=first("email"), title=first("title"), industry=first("industry"),
+                   country=first("country"), employees=first("employees"),
+                   annual_revenue=first("annual_revenue"), company=first("company"))
 
     @property
     def email_domain(self) -> str | None:

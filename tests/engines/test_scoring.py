@@ -211,3 +211,15 @@ def test_explanation_sums_to_totals_and_lead_is_behavior_plus_fit(
     assert scores.lead == scores.behavior.total + scores.fit.total
     exact = sum(line.decayed_points or 0.0 for line in scores.behavior.lines)
     assert abs(scores.behavior.total - exact) <= 0.5 + 1e-6
+
+
+def test_a_group_profile_takes_each_field_from_the_first_person_who_has_it() -> None:
+    from tests.factories import person
+
+    primary = person("M-1", "ada@acme.com", title=None, industry="Technology")
+    other = person("M-2", "ada.l@acme.com", title="CMO", industry="Retail")
+    merged = Profile.of_group([primary, other])
+    assert (merged.email, merged.title, merged.industry) == (
+        "ada@acme.com", "CMO", "Technology")
+    invalid = person("M-3", "not-an-email")
+    assert Profile.of(invalid).email is None
