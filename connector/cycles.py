@@ -5,7 +5,9 @@ Salesforce Lead status listed as a recycle status (observed when it changes),
 or, once lifecycle scoring runs, the SLA expiring at MQL/SAL. The next response
 after a close opens the next cycle; first touch and stage dates restart there,
 original source never does. Close events are inputs, so new kinds of event
-(the SLA) plug in without changing this module.
+(the SLA) plug in without changing this module: ``connector.engine.lifecycle``
+adds the SLA closes it computes and returns every close event, which
+``compute_source_fields`` takes so first touch restarts with the cycle.
 """
 
 from __future__ import annotations

@@ -11,7 +11,9 @@ The order, each step recorded so ``connector explain person`` can say why:
 4. otherwise no match: a new Lead may be created (mapping ``create_leads``).
 
 Accounts match by email domain against the Account's normalized ``Website``
-domain; free-mail domains never match. A Contact's own ``AccountId`` wins.
+domain: the exact host first, then the registered domain (``jane@us.acme.com``
+finds ``acme.com``; see ``connector.engine.domains``); free-mail domains never
+match. A Contact's own ``AccountId`` wins.
 Pure: candidates come from an index the caller fills from its mirror.
 """
 
@@ -21,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from connector.engine.domains import domain_keys, registered_domain
 from connector.models import Person
 from connector.sfid import to18
 from connector.values import Link, MirrorRow
@@ -146,14 +149,19 @@ def match_account(person: Person, record: MirrorRow | None, index: CandidateInde
     if record is not None and record.sobject == "Contact" and record.parent_id:
         return record.parent_id, "contact_account", (record.parent_id,)
     domain = person.email_domain if person.email_valid else None
-    if not domain:
+    keys = domain_keys(domain)
+    if not keys:
         return None, "no_domain", ()
-    if domain in free_mail:
+    if any(k in free_mail for k in keys):
         return None, "free_mail", ()
-    rows = _tie_break(index.accounts_by_domain(domain))
-    if not rows:
-        return None, "no_account_for_domain", ()
-    return rows[0].id, "email_domain", tuple(r.id for r in rows)
+    for key, rule in zip(keys, ("email_domain", "registered_domain"), strict=False):
+        found = index.accounts_by_domain(key)
+        if found:
+            # an Account whose own website is exactly this key beats one that only
+            # shares its registered domain (a subsidiary's site), then oldest first
+            rows = sorted(_tie_break(found), key=lambda r: r.map_key != key)
+            return rows[0].id, rule, tuple(r.id for r in rows)
+    return None, "no_account_for_domain", ()
 
 
 class MemoryIndex:
@@ -172,6 +180,10 @@ class MemoryIndex:
         self._by_id[(row.sobject, row.id)] = row
         if row.map_key:
             self._by_key.setdefault((row.sobject, row.map_key), []).append(row)
+            if row.sobject == "Account":  # also findable by its registered domain
+                reg = registered_domain(row.map_key)
+                if reg and reg != row.map_key:
+                    self._by_key.setdefault((row.sobject, reg), []).append(row)
         if row.email:
             self._by_email.setdefault((row.sobject, row.email), []).append(row)
 

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from connector.engine.attribution_config import AttributionMapping
+from connector.engine.scoring_config import ScoringMapping
 from connector.errors import MappingError
 
 FieldType = Literal[
@@ -390,6 +391,7 @@ class Mappings(BaseModel):
     sync: SyncMapping
     sources: SourcesMapping = Field(default_factory=SourcesMapping)
     attribution: AttributionMapping = Field(default_factory=AttributionMapping)
+    scoring: ScoringMapping | None = None
     directory: Path | None = None
 
     @model_validator(mode="after")
@@ -430,6 +432,16 @@ class Mappings(BaseModel):
         if bad:
             raise ValueError(f"attribution.yaml conversion_touch_types names unknown touch "
                              f"types: {bad}")
+        if self.scoring is not None:
+            for name, types in self.scoring.touch_type_refs().items():
+                bad = sorted(types - set(self.touches.touch_types))
+                if bad:
+                    raise ValueError(f"scoring.yaml {name} names unknown touch types: {bad}")
+            bad = sorted(c for c in self.scoring.channel_refs()
+                         if c not in {ch.name for ch in self.channels.channels})
+            if bad:
+                raise ValueError(f"scoring.yaml names channels that are not in the taxonomy "
+                                 f"(use the channel names of channels.yaml): {bad}")
         return self
 
 
@@ -440,6 +452,7 @@ _FILES: dict[str, tuple[str, type[BaseModel], bool]] = {
     "sync": ("sync.yaml", SyncMapping, True),
     "sources": ("sources.yaml", SourcesMapping, False),
     "attribution": ("attribution.yaml", AttributionMapping, False),
+    "scoring": ("scoring.yaml", ScoringMapping, False),
 }
 
 
