@@ -23,7 +23,7 @@ from connector.errors import ConfigError, ConnectorError
 
 T = TypeVar("T")
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Reconcile a marketing automation platform with Salesforce.")
 explain_app = typer.Typer(no_args_is_help=True, help="Say why a record looks the way it does.")
 schema_app = typer.Typer(no_args_is_help=True, help="Salesforce metadata for the mappings.")
@@ -62,6 +62,10 @@ def _fail(exc: ConnectorError) -> NoReturn:
         # machines reading stdout get an object even when the command fails
         _emit_json({"status": "failed", "error": exc.message, "hint": exc.hint,
                     "exit_code": exc.exit_code})
+    if _LOG_FORMAT == "json":
+        logging.getLogger("connector").error(
+            "%s", exc.message + (f" -> {exc.hint}" if exc.hint else ""))
+        raise typer.Exit(exc.exit_code)
     err.print(f"[bold red]error:[/bold red] {exc.message}", highlight=False)
     if exc.hint:
         err.print(f"  [dim]->[/dim] {exc.hint}", highlight=False)
@@ -83,10 +87,40 @@ def _guard(fn: Callable[[], T]) -> T:
         _fail(exc)
 
 
+_LOG_FORMAT = "text"
+
+
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    from connector.logs import setup_logging
+
+    setup_logging("json" if _LOG_FORMAT == "json" else "text", verbose=verbose)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"connector {version('map-salesforce-connector')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version_callback, is_eager=True,
+        help="print the installed version and exit")] = False,
+    log_format: Annotated[str | None, typer.Option(
+        "--log-format", metavar="text|json",
+        help="json: one JSON object per line on stderr (also CONNECTOR_LOG_FORMAT)")] = None,
+) -> None:
+    """Reconcile a marketing automation platform with Salesforce."""
+    global _LOG_FORMAT
+    from connector.logs import resolve_format
+
+    try:
+        _LOG_FORMAT = resolve_format(log_format)
+    except ConnectorError as exc:
+        _fail(exc)
 
 
 def _context() -> tuple[Any, Any, Any]:
@@ -111,25 +145,33 @@ def _run_sync(*, dry_run: bool, full: bool, since: str | None, as_of: str | None
               fmt: Format, replay: bool = False, verbose: bool = False) -> None:
     _setup_logging(verbose)
     _json_mode(fmt)
+    from connector.logs import LoggingReporter, log_run_finished, track_runs
+    from connector.metrics import RunMetrics
     from connector.reports.console import RichReporter, render_sync
     from connector.sync import QuietReporter, Sync, SyncOptions
+
+    metrics = RunMetrics("replay" if replay else "sync")
 
     def go() -> int:
         settings, mappings, store = _context()
         options = SyncOptions(as_of=_parse_as_of(as_of), dry_run=dry_run, full=full,
                               since=_parse_as_of(since) if since else None, replay=replay)
-        reporter = QuietReporter() if fmt is Format.json else RichReporter()
+        reporter: Any = LoggingReporter() if _LOG_FORMAT == "json" else \
+            QuietReporter() if fmt is Format.json else RichReporter()
+        track_runs(store)
         try:
             result = Sync(settings, mappings, store, reporter=reporter).run(options)
+            summary = metrics.completed(result, store)
         finally:
             store.close()
+        log_run_finished(summary)
         if fmt is Format.json:
-            _emit_json(result.as_json())
+            _emit_json(summary)
         else:
             render_sync(result)
         return result.exit_code
 
-    code = _guard(go)
+    code = _guard(lambda: metrics.guard(go))
     raise typer.Exit(code)
 
 
@@ -294,6 +336,31 @@ def schema_export(
         out.print(f"wrote {len(files)} files to {out_dir}; deploy with "
                   f"`sf project deploy start -d {out_dir / 'force-app'}` and assign the "
                   f"permission set MAP_Connector_Integration to the integration user")
+
+    _guard(go)
+
+
+# ----------------------------------------------------------------- init
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(metavar="[DIR]", help="where to write "
+                                              "(default: the current directory)")] = Path(),
+    force: Annotated[bool, typer.Option("--force", help="overwrite existing files")] = False,
+) -> None:
+    """Write a commented connector.toml and a copy of the default mappings to customise."""
+
+    def go() -> None:
+        from connector.init_cmd import init_project
+        from connector.reports.console import out
+
+        result = init_project(directory, force=force)
+        for path in result.written:
+            out.print(f"wrote {path}", highlight=False)
+        out.print("\nNext steps:", highlight=False)
+        for n, step in enumerate(result.next_steps, 1):
+            out.print(f"  {n}. {step}", highlight=False)
 
     _guard(go)
 
