@@ -134,6 +134,8 @@ class ObjectSchema:
     custom: bool = False
     label: str = ""
     owned: bool = False
+    # Organization: one row the org keeps; the API can read it, never write it.
+    read_only: bool = False
     # Auto-number display format of a custom object's Name, e.g. "ATT-{0000000}".
     name_format: str = ""
     _lower: dict[str, str] = field(default_factory=dict, repr=False)
@@ -167,9 +169,9 @@ class ObjectSchema:
             "labelPlural": (self.label or self.name) + "s",
             "keyPrefix": self.key_prefix,
             "custom": self.custom,
-            "createable": True,
-            "updateable": True,
-            "deletable": True,
+            "createable": not self.read_only,
+            "updateable": not self.read_only,
+            "deletable": not self.read_only,
             "queryable": True,
             "searchable": True,
             "retrieveable": True,
@@ -184,7 +186,8 @@ class ObjectSchema:
         base = f"/services/data/v{api_version}/sobjects/{self.name}"
         return {"name": self.name, "label": self.label or self.name,
                 "keyPrefix": self.key_prefix, "custom": self.custom, "queryable": True,
-                "createable": True, "updateable": True, "deletable": True,
+                "createable": not self.read_only, "updateable": not self.read_only,
+                "deletable": not self.read_only,
                 "urls": {"sobject": base, "describe": f"{base}/describe"}}
 
 
@@ -278,7 +281,8 @@ class Schema:
             for fname, fspec in spec["fields"].items():
                 fields[fname] = _from_standard(fname, fspec)
             objects[name] = ObjectSchema(name, spec["key_prefix"], fields,
-                                         owned=spec.get("owned", False))
+                                         owned=spec.get("owned", False),
+                                         read_only=spec.get("read_only", False))
 
         custom_prefix = 0
         for obj_name, obj_decl in mappings.fields.objects.items():

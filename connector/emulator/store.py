@@ -205,7 +205,7 @@ class Store:
         with self.lock:
             return sum(
                 int(self.conn.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0])
-                for name in self.schema.objects if name != "User"
+                for name in self.schema.objects if name not in ("User", "Organization")
             )
 
     def close(self) -> None:
