@@ -8,6 +8,7 @@ nothing changed spends no write calls.
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import tempfile
@@ -141,19 +142,44 @@ def _an_email(store: Any) -> str | None:
     return None
 
 
+ENV_FILE = "connector.env"
+
+
+def write_env_file(base: Path, env: dict[str, str], map_dir: Path,
+                   mappings_dir: Path) -> Path:
+    """``DIR/connector.env``: every variable needed to go on with the kept demo, to
+    ``source`` in a shell (mode 0600: it holds the emulated org's client secret)."""
+    port = env["SF_INSTANCE_URL"].rsplit(":", 1)[-1]
+    exports = {**env, "MAP_KIND": "files", "MAP_FILES_DIR": str(map_dir.resolve()),
+               "CONNECTOR_STATE": str((base / "state.db").resolve()),
+               "CONNECTOR_MAPPINGS": str(mappings_dir.resolve())}
+    lines = [
+        "# Written by `connector demo --keep`: the demo's settings, for `source`.",
+        "# Start the kept org first (it listens on the same port as during the demo):",
+        f"#   connector emulator serve --data-dir {shlex.quote(str((base / 'org').resolve()))}"
+        f" --port {port}",
+        *(f"export {k}={shlex.quote(v)}" for k, v in exports.items()),
+    ]
+    path = base / ENV_FILE
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
 def _next_steps(base: Path, env: dict[str, str], map_dir: Path, mappings_dir: Path,
                 kept: bool, example: str | None) -> None:
     if not kept:
         out.print("To explore the result afterwards, run [bold]connector demo --keep DIR[/bold];"
                   " the org, the export and the state stay in DIR.")
         return
-    exports = {**env, "MAP_KIND": "files", "MAP_FILES_DIR": str(map_dir),
-               "CONNECTOR_STATE": str(base / "state.db"),
-               "CONNECTOR_MAPPINGS": str(mappings_dir)}
-    lines = "\n".join(f"export {k}={shlex.quote(v)}" for k, v in exports.items()
-                      if k != "SF_API_VERSION")
-    out.print(Panel(
-        f"{lines}\n\nconnector explain person {example or 'EMAIL'}\nconnector runs\n"
-        f"(the org itself: connector emulator serve --data-dir {base / 'org'} "
-        f"--port {env['SF_INSTANCE_URL'].rsplit(':', 1)[-1]})",
-        title=f"Kept in {base}: to explore it"))
+    path = write_env_file(base, env, map_dir, mappings_dir)
+    port = env["SF_INSTANCE_URL"].rsplit(":", 1)[-1]
+    out.print(f"Kept in {base}. To explore it:", highlight=False)
+    out.print(f"  connector emulator serve --data-dir {base / 'org'} --port {port} &",
+              highlight=False, soft_wrap=True)
+    out.print(f"  source {path}", highlight=False, soft_wrap=True)
+    out.print(f"  connector explain person {example or 'EMAIL'}", highlight=False,
+              soft_wrap=True)
+    out.print("  connector runs", highlight=False)
