@@ -121,6 +121,7 @@ def _global_options(
         _LOG_FORMAT = resolve_format(log_format)
     except ConnectorError as exc:
         _fail(exc)
+    _setup_logging(False)  # sync and replay set it again with their --verbose
 
 
 def _context() -> tuple[Any, Any, Any]:
