@@ -1,6 +1,6 @@
 """The ``connector`` command line: thin commands that parse, call and render.
 
-Exit codes (CONTRACT.md): 0 done; 1 done but records failed; 2 usage or
+Exit codes (docs/interfaces.md): 0 done; 1 done but records failed; 2 usage or
 configuration error; 3 authentication or connection failure; 4 stopped early
 at the API budget (safe to re-run). JSON goes to stdout alone; progress and
 logs go to stderr.
