@@ -151,6 +151,24 @@ def configured_secrets() -> list[str]:
     return secrets
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of the record (test
+    runners and Typer's CliRunner swap it), never to a stream closed since."""
+
+    _connector = True
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def setup_logging(fmt: LogFormat, *, verbose: bool = False,
                   secrets: Iterable[str] | None = None) -> None:
     """Route every logger to stderr in the chosen format, through the redactor.
@@ -162,8 +180,7 @@ def setup_logging(fmt: LogFormat, *, verbose: bool = False,
     for handler in list(root.handlers):
         if getattr(handler, "_connector", False):
             root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
-    handler._connector = True  # type: ignore[attr-defined]
+    handler = _StderrHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(Redactor(configured_secrets() if secrets is None else secrets))
     root.addHandler(handler)
