@@ -378,7 +378,8 @@ def demo(
     """The whole job against a local org emulator, in about a minute."""
     from connector.demo import run_demo
 
-    raise typer.Exit(_guard(lambda: run_demo(people=people, keep=keep)))
+    raise typer.Exit(_guard(lambda: run_demo(people=people, keep=keep,
+                                             json_logs=_LOG_FORMAT == "json")))
 
 
 def _mount_optional() -> None:

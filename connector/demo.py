@@ -27,6 +27,7 @@ from connector.config import (
     SalesforceSettings,
     Settings,
 )
+from connector.logs import LoggingReporter
 from connector.mappings import bundled_dir, load_mappings
 from connector.reports.console import RichReporter, out, render_sync
 from connector.state.store import open_store
@@ -46,7 +47,17 @@ def _demo_mappings(directory: Path) -> Path:
     return directory
 
 
-def run_demo(*, people: int = 1000, keep: Path | None = None) -> int:
+def _heading(title: str) -> None:
+    """A rule across a terminal; a plain line elsewhere (a log file gets no
+    240-character rule)."""
+    if out.is_terminal:
+        out.rule(title)
+    else:
+        out.print(f"\n== {title} ==", highlight=False)
+
+
+def run_demo(*, people: int = 1000, keep: Path | None = None,
+             json_logs: bool = False) -> int:
     from connector.datagen import generate
     from connector.datagen.generate import DEFAULT_AS_OF
     from connector.emulator.testing import running_emulator
@@ -59,7 +70,10 @@ def run_demo(*, people: int = 1000, keep: Path | None = None) -> int:
         "A demo MAP export and a demo Salesforce org, reconciled by the connector over "
         "HTTPS exactly as a real org would be. Nothing leaves this machine.",
         title="connector demo"))
-    reporter = RichReporter()
+    def new_reporter() -> Any:
+        return LoggingReporter() if json_logs else RichReporter()
+
+    reporter = new_reporter()
     reporter.phase(f"generating {people} people, their programs and touches")
     data = generate(base / "data", people=people, seed=DEMO_SEED)
     reporter.done()
@@ -86,14 +100,14 @@ def run_demo(*, people: int = 1000, keep: Path | None = None) -> int:
         out.print(f"Emulated org at {org.instance_url} (its CA: {org.ca_path})\n")
         store = open_store(settings.connector.state)
         try:
-            out.rule("First sync")
-            first = Sync(settings, mappings, store, reporter=RichReporter()).run(
+            _heading("First sync")
+            first = Sync(settings, mappings, store, reporter=new_reporter()).run(
                 SyncOptions(as_of=DEFAULT_AS_OF))
             render_sync(first)
             _show_what_was_written(org.salesforce())
-            out.rule("Second sync, nothing changed")
+            _heading("Second sync, nothing changed")
             org.reset_stats()
-            second = Sync(settings, mappings, store, reporter=RichReporter()).run(
+            second = Sync(settings, mappings, store, reporter=new_reporter()).run(
                 SyncOptions(as_of=DEFAULT_AS_OF))
             writes = org.stats()["api_calls"]["write"]
             out.print(f"Re-run: {second.api_calls.get('total', 0)} API calls, "

@@ -204,10 +204,12 @@ def test_demo_keep_writes_an_env_file_and_the_kept_org_serves_again(tmp_path: Pa
     if not CONNECTOR.exists():
         pytest.skip("the console script is not installed")
     keep = tmp_path / "kept"
-    demo = subprocess.run([str(CONNECTOR), "demo", "--people", "200", "--keep", str(keep)],
-                          capture_output=True, text=True, timeout=600, check=False,
-                          cwd=tmp_path)
+    demo = subprocess.run([str(CONNECTOR), "--log-format", "json", "demo", "--people", "200",
+                           "--keep", str(keep)], capture_output=True, text=True, timeout=600,
+                          check=False, cwd=tmp_path)
     assert demo.returncode == 0, demo.stderr[-2000:]
+    logged = [json.loads(line) for line in demo.stderr.splitlines() if line.strip()]
+    assert {r["phase"] for r in logged} >= {"finished"}
     env_file = keep / "connector.env"
     assert f"source {env_file}" in demo.stdout
     assert oct(env_file.stat().st_mode & 0o777) == "0o600"
