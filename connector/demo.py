@@ -27,7 +27,7 @@ from connector.config import (
     SalesforceSettings,
     Settings,
 )
-from connector.logs import LoggingReporter
+from connector.logs import LoggingReporter, log_run_finished
 from connector.mappings import bundled_dir, load_mappings
 from connector.reports.console import RichReporter, out, render_sync
 from connector.state.store import open_store
@@ -103,12 +103,14 @@ def run_demo(*, people: int = 1000, keep: Path | None = None,
             _heading("First sync")
             first = Sync(settings, mappings, store, reporter=new_reporter()).run(
                 SyncOptions(as_of=DEFAULT_AS_OF))
+            log_run_finished(first.as_json())
             render_sync(first)
             _show_what_was_written(org.salesforce())
             _heading("Second sync, nothing changed")
             org.reset_stats()
             second = Sync(settings, mappings, store, reporter=new_reporter()).run(
                 SyncOptions(as_of=DEFAULT_AS_OF))
+            log_run_finished(second.as_json())
             writes = org.stats()["api_calls"]["write"]
             out.print(f"Re-run: {second.api_calls.get('total', 0)} API calls, "
                       f"[bold]{writes} write calls[/bold] (the org's own count).")
