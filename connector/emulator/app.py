@@ -27,7 +27,7 @@ from connector.emulator.org import DEFAULT_API_VERSION, Org, supported_version
 from connector.emulator.query import QueryApi
 from connector.emulator.records import CallError
 from connector.emulator.rest import RestApi
-from connector.emulator.sfcli import CliApi, column_metadata, userinfo
+from connector.emulator.sfcli import CliApi, column_metadata, identity, userinfo
 from connector.emulator.wire import Call, error_response, json_response
 
 if TYPE_CHECKING:
@@ -141,6 +141,8 @@ class EmulatorApp:
             return self._token(request)
         if path.rstrip("/") == USERINFO_PATH:
             return self._userinfo(request)
+        if path.startswith("/id/"):
+            return self._userinfo(request, identity_path=path)
         if path.startswith("/services/data"):
             return self._api(request)
         return json_response([{"errorCode": "NOT_FOUND",
@@ -167,15 +169,23 @@ class EmulatorApp:
                                  exc.status)
         return json_response(body)
 
-    def _userinfo(self, request: Request) -> Response:
-        """OpenID Connect userinfo for a session (what ``sf`` access-token login reads);
-        counted as an auth call, as token requests are, not against the allocation."""
-        self.org.usage.count("auth", "oauth2.userinfo")
+    def _userinfo(self, request: Request, identity_path: str | None = None) -> Response:
+        """OpenID Connect userinfo for a session (what ``sf`` access-token login reads),
+        or the identity URL a token response names; counted as auth calls, as token
+        requests are, not against the allocation."""
+        self.org.usage.count("auth", "identity" if identity_path else "oauth2.userinfo")
         token = bearer_token(request.headers.get("Authorization"))
         session = self.org.auth.authenticate(token) if token else None
         if session is None:
             return Response("Bad_OAuth_Token", status=403, content_type="text/plain")
-        return json_response(userinfo(self.org, session, self.instance_url(request)))
+        base = self.instance_url(request)
+        if identity_path is not None:
+            creds = self.org.credentials
+            if identity_path.rstrip("/") != f"/id/{creds.org_id}/{session.user_id}":
+                return json_response([{"errorCode": "NOT_FOUND",
+                                       "message": "The requested resource does not exist"}], 404)
+            return json_response(identity(self.org, session, base))
+        return json_response(userinfo(self.org, session, base))
 
     def instance_url(self, request: Request) -> str:
         return self.org.base_url or request.host_url.rstrip("/")

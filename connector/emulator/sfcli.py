@@ -51,8 +51,22 @@ def userinfo(org: Org, session: Session, base_url: str) -> dict[str, Any]:
             "rest": f"{base_url}/services/data/v{{version}}/",
             "sobjects": f"{base_url}/services/data/v{{version}}/sobjects/",
             "query": f"{base_url}/services/data/v{{version}}/query/",
-            "profile": f"{base_url}/{session.user_id}",
         },
+    }
+
+
+def identity(org: Org, session: Session, base_url: str) -> dict[str, Any]:
+    """``GET /id/ORG/USER`` (the ``id`` URL of every token response): the
+    identity service's view of the same user."""
+    claims = userinfo(org, session, base_url)
+    return {
+        "id": claims["sub"], "asserted_user": True, "user_id": claims["user_id"],
+        "organization_id": claims["organization_id"], "username": claims["preferred_username"],
+        "nick_name": claims["nickname"], "display_name": claims["name"],
+        "email": claims["email"], "email_verified": True, "first_name": claims["given_name"],
+        "last_name": claims["family_name"], "timezone": claims["zoneinfo"], "active": True,
+        "user_type": "STANDARD", "language": "en_US", "locale": "en_US", "utcOffset": 0,
+        "urls": claims["urls"], "is_app_installed": True,
     }
 
 

@@ -32,6 +32,19 @@ def test_userinfo_answers_for_a_valid_session_and_403_otherwise(inproc: Emulator
     assert after["daily_used"] == before["daily_used"]  # an auth call, not an API call
 
 
+def test_the_identity_url_of_a_token_response_is_served(inproc: EmulatorHandle) -> None:
+    with inproc.session() as session:
+        grant = session.post(f"{inproc.login_url}/services/oauth2/token", data={
+            "grant_type": "client_credentials", "client_id": inproc.client_id,
+            "client_secret": inproc.client_secret}, timeout=30).json()
+        api = Api(inproc, token=grant["access_token"])
+        path = grant["id"].removeprefix(inproc.login_url)
+        body = api.get(path).json()
+        assert body["user_id"] == inproc.org.credentials.user_id
+        assert body["username"] == inproc.org.credentials.username
+        assert api.get("/id/00D000000000000AAA/005000000000000AAA").status_code == 404
+
+
 def test_column_metadata_opens_no_cursor_and_counts_no_call(inproc: EmulatorHandle) -> None:
     api = Api(inproc)
     api.create("Account", Name="Acme")
