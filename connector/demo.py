@@ -27,6 +27,7 @@ from connector.config import (
     SalesforceSettings,
     Settings,
 )
+from connector.errors import ConfigError
 from connector.logs import LoggingReporter, log_run_finished
 from connector.mappings import bundled_dir, load_mappings
 from connector.reports.console import RichReporter, out, render_sync
@@ -47,6 +48,20 @@ def _demo_mappings(directory: Path) -> Path:
     return directory
 
 
+def _clear_kept(base: Path) -> None:
+    """Replace an earlier kept demo, but never delete a directory that is not one
+    (``--keep ~`` must not empty a home directory)."""
+    if not base.is_dir():
+        raise ConfigError(f"--keep {base}: not a directory",
+                          hint="name a new directory or an earlier demo's")
+    earlier = (base / ENV_FILE).exists() or (base / "org" / "org.db").exists()
+    if any(base.iterdir()) and not earlier:
+        raise ConfigError(f"--keep {base}: the directory is not empty and holds no earlier "
+                          f"demo, so it is left alone",
+                          hint="name a new or empty directory")
+    shutil.rmtree(base)
+
+
 def _heading(title: str) -> None:
     """A rule across a terminal; a plain line elsewhere (a log file gets no
     240-character rule)."""
@@ -64,7 +79,7 @@ def run_demo(*, people: int = 1000, keep: Path | None = None,
 
     base = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="connector-demo-"))
     if keep and base.exists():
-        shutil.rmtree(base)
+        _clear_kept(base)
     base.mkdir(parents=True, exist_ok=True)
     out.print(Panel.fit(
         "A demo MAP export and a demo Salesforce org, reconciled by the connector over "

@@ -245,3 +245,13 @@ def test_demo_keep_writes_an_env_file_and_the_kept_org_serves_again(tmp_path: Pa
         server.terminate()
         server.wait(timeout=30)
     shutil.rmtree(keep, ignore_errors=True)
+
+
+def test_demo_keep_never_empties_a_directory_that_is_not_a_demo(tmp_path: Path) -> None:
+    precious = tmp_path / "home"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    result = runner.invoke(app, ["demo", "--people", "50", "--keep", str(precious)])
+    assert result.exit_code == 2
+    assert "not empty" in result.output
+    assert (precious / "notes.txt").read_text() == "keep me"
