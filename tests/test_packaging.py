@@ -6,6 +6,7 @@ deprecation warnings."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -26,9 +27,18 @@ def _run(args: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
 
 
 def test_wheel_installs_into_a_fresh_venv_and_runs_the_demo(tmp_path: Path) -> None:
+    # build from a copy: pip builds in the source tree, and a stale build/ there
+    # (or one a parallel test is writing) must neither leak into the wheel nor be touched
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    for name in ("connector", "mappings"):
+        shutil.copytree(ROOT / name, source / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     dist = tmp_path / "dist"
     built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(dist),
-                  str(ROOT)], timeout=600)
+                  str(source)], timeout=600)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     for marker in ("deprecated", "DeprecationWarning", "BuildBackendWarning"):
         assert marker not in built.stdout + built.stderr, marker
