@@ -255,3 +255,44 @@ def test_demo_keep_never_empties_a_directory_that_is_not_a_demo(tmp_path: Path) 
     assert result.exit_code == 2
     assert "not empty" in result.output
     assert (precious / "notes.txt").read_text() == "keep me"
+
+
+def test_init_template_names_only_real_settings(tmp_path: Path) -> None:
+    """Every key of connector.toml, set or commented out, is a setting of its table."""
+    import re
+    import tomllib
+
+    from connector.config import (
+        ConnectorSettings,
+        HubSpotSettings,
+        MapSettings,
+        MarketoSettings,
+        SalesforceSettings,
+    )
+    from connector.init_cmd import init_project
+
+    tables = {"salesforce": SalesforceSettings, "map": MapSettings, "marketo": MarketoSettings,
+              "hubspot": HubSpotSettings, "connector": ConnectorSettings}
+    config = init_project(tmp_path).written[0]
+    text = config.read_text()
+    for table, values in tomllib.loads(text).items():
+        assert set(values) <= set(tables[table].model_fields), table
+    table = None
+    for line in text.splitlines():
+        if header := re.fullmatch(r"\[(\w+)\]", line):
+            table = header.group(1)
+        elif (key := re.match(r"#\s*(\w+) = ", line)) and table:
+            assert key.group(1) in tables[table].model_fields, (table, key.group(1))
+
+
+def test_a_metrics_file_that_cannot_be_written_does_not_fail_the_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    from connector.metrics import RunMetrics
+
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("CONNECTOR_METRICS_FILE", str(blocker / "connector.prom"))
+    with caplog.at_level(logging.WARNING):
+        RunMetrics("sync").failed(3)
+    assert "could not write the metrics file" in caplog.text
