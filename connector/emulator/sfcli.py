@@ -4,7 +4,8 @@
 query`` asks ``query?q=...&columns=true`` for the column metadata of a query
 that returned rows (answered from the compiled query alone: no cursor, no
 counted call); every command reads the one ``Organization`` row; ``sf data
-import tree`` posts ``composite/tree``; ``sf org list limits``-style tools read
+import tree`` posts ``composite/tree`` (children nested under the child
+relationships describe lists); ``sf org list limits``-style tools read
 ``limits/recordCount``. Shapes follow Salesforce's; tests pin them.
 """
 
@@ -18,12 +19,13 @@ from connector.emulator.auth import Session
 from connector.emulator.dml import require_object
 from connector.emulator.org import Org
 from connector.emulator.records import CallError, RecordError, SaveResult, parse_json_record
-from connector.emulator.schema import FieldSchema
+from connector.emulator.schema import FieldSchema, ObjectSchema
 from connector.emulator.soql import SoqlError, compile_soql
 from connector.emulator.soql.shape import Column, RecordNode
 from connector.emulator.wire import Call, json_response
 
 TREE_MAX_RECORDS = 200
+TREE_MAX_DEPTH = 5
 _TEXT = frozenset({"string", "textarea", "email", "phone", "url", "picklist"})
 _NUMBER = frozenset({"int", "double", "currency", "percent"})
 _APEX = {"id": "Id", "reference": "Id", "boolean": "Boolean", "int": "Integer",
@@ -138,51 +140,95 @@ class CliApi:
         return json_response({"tree": f"{base}/tree", "sobjects": f"{base}/sobjects"})
 
     def composite_tree(self, call: Call, obj: str) -> Response:
-        """``composite/tree/{obj}``: create up to 200 records, all or none.
-
-        Nested child records are refused (the emulator keeps no child
-        relationship metadata); ``sf data import tree`` with flat files works.
-        """
+        """``composite/tree/{obj}``: create up to 200 records (children nested under
+        their parent's child relationship, five levels deep), all or none."""
         schema = require_object(self.org.schema, obj)
         body = call.body()
         records = body.get("records") if isinstance(body, dict) else None
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise CallError(400, "JSON_PARSER_ERROR",
                             "The request body must be an object with a 'records' list")
-        if len(records) > TREE_MAX_RECORDS:
+        total = _count_tree(records)
+        if total > TREE_MAX_RECORDS:
             raise CallError(400, "LIMIT_EXCEEDED", f"Exceeded max limit of records: "
-                            f"{TREE_MAX_RECORDS}, total records count: {len(records)}")
+                            f"{TREE_MAX_RECORDS}, total records count: {total}")
         results: list[dict[str, Any]] = []
-        failed = False
         with self.org.store.transaction() as tx:
             writer = call.writer()
-            for data in records:
-                attributes = data.get("attributes") or {}
-                ref = str(attributes.get("referenceId") or "")
-                if str(attributes.get("type", obj)).lower() != schema.name.lower():
-                    raise CallError(400, "INVALID_INPUT",
-                                    f"record {ref}: type must be {schema.name}")
-                nested = [k for k, v in data.items()
-                          if isinstance(v, dict) and "records" in v]
-                if nested:
-                    result = SaveResult.failed(RecordError(
-                        "INVALID_FIELD", f"nested child records ({', '.join(nested)}) are not "
-                        f"supported by the emulator; import each object's records flat"))
-                else:
-                    fields = {k: v for k, v in data.items() if k != "attributes"}
-                    result = writer.create(schema, parse_json_record(
-                        schema, {"attributes": {"type": schema.name}, **fields},
-                        self.org.schema.get))
-                if result.success:
-                    results.append({"referenceId": ref, "id": result.id})
-                else:
-                    failed = True
-                    results.append({"referenceId": ref, "errors": [
-                        {"statusCode": e.code, "message": e.message, "fields": e.fields}
-                        for e in result.errors]})
+            self._create_tree(writer, schema, records, None, 1, results)
+            failed = any("errors" in r for r in results)
             if failed:
                 tx.rollback_only = True
         if failed:
             return json_response({"hasErrors": True,
                                   "results": [r for r in results if "errors" in r]}, 400)
         return json_response({"hasErrors": False, "results": results}, 201)
+
+    def _create_tree(self, writer: Any, schema: ObjectSchema, records: list[dict[str, Any]],
+                     parent: tuple[str, str] | None, depth: int,
+                     results: list[dict[str, Any]]) -> None:
+        if depth > TREE_MAX_DEPTH:
+            raise CallError(400, "INVALID_INPUT", f"records nest deeper than {TREE_MAX_DEPTH} "
+                            "levels")
+        for data in records:
+            attributes = data.get("attributes") or {}
+            ref = str(attributes.get("referenceId") or "")
+            if str(attributes.get("type", schema.name)).lower() != schema.name.lower():
+                raise CallError(400, "INVALID_INPUT", f"record {ref}: type must be "
+                                f"{schema.name}")
+            fields: dict[str, Any] = {}
+            nested: list[tuple[str, list[dict[str, Any]]]] = []
+            for key, value in data.items():
+                if key == "attributes":
+                    continue
+                if isinstance(value, dict) and "records" in value:
+                    nested.append((key, value["records"]))
+                else:
+                    fields[key] = value
+            unknown = [k for k, _ in nested if _child(schema, k) is None]
+            if unknown:
+                result = SaveResult.failed(RecordError(
+                    "INVALID_FIELD", f"No such child relationship '{unknown[0]}' on entity "
+                    f"'{schema.name}'"))
+            else:
+                if parent is not None:
+                    fields[parent[0]] = parent[1]
+                result = writer.create(schema, parse_json_record(
+                    schema, {"attributes": {"type": schema.name}, **fields},
+                    self.org.schema.get))
+            if not result.success:
+                results.append({"referenceId": ref, "errors": [
+                    {"statusCode": e.code, "message": e.message, "fields": e.fields}
+                    for e in result.errors]})
+                continue
+            results.append({"referenceId": ref, "id": result.id})
+            for key, children in nested:
+                child = _child(schema, key)
+                assert child is not None
+                child_schema = require_object(self.org.schema, child[0])
+                if not isinstance(children, list) or not all(isinstance(c, dict)
+                                                             for c in children):
+                    raise CallError(400, "JSON_PARSER_ERROR",
+                                    f"record {ref}: {key} must hold a 'records' list")
+                self._create_tree(writer, child_schema, children, (child[1], str(result.id)),
+                                  depth + 1, results)
+
+
+def _child(schema: ObjectSchema, name: str) -> tuple[str, str] | None:
+    lowered = name.lower()
+    for key, value in schema.children.items():
+        if key.lower() == lowered:
+            return value
+    return None
+
+
+def _count_tree(records: list[Any]) -> int:
+    total = 0
+    for data in records:
+        if not isinstance(data, dict):
+            continue
+        total += 1
+        for value in data.values():
+            if isinstance(value, dict) and isinstance(value.get("records"), list):
+                total += _count_tree(value["records"])
+    return total

@@ -3,6 +3,7 @@ the Organization row, record counts and composite/tree; shapes pinned here."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -144,3 +145,53 @@ def test_every_advertised_resource_is_served(inproc: EmulatorHandle, name: str) 
 def test_only_served_resources_are_advertised(inproc: EmulatorHandle) -> None:
     assert set(Api(inproc).get("").json()) == {"sobjects", "query", "queryAll", "limits",
                                                "composite"}
+
+
+def test_composite_tree_creates_nested_children_linked_to_their_parent(
+        inproc: EmulatorHandle) -> None:
+    api = Api(inproc)
+    response = api.post("composite/tree/Account", json={"records": [
+        {"attributes": {"type": "Account", "referenceId": "acme"}, "Name": "Acme",
+         "Contacts": {"records": [
+             {"attributes": {"type": "Contact", "referenceId": "ada"}, "LastName": "Ada"},
+             {"attributes": {"type": "Contact", "referenceId": "bob"}, "LastName": "Bob"}]}}]})
+    assert response.status_code == 201, response.text
+    ids = {r["referenceId"]: r["id"] for r in response.json()["results"]}
+    assert set(ids) == {"acme", "ada", "bob"}
+    assert api.record("Contact", ids["ada"])["AccountId"] == ids["acme"]
+    unknown = api.post("composite/tree/Account", json={"records": [
+        {"attributes": {"type": "Account", "referenceId": "x"}, "Name": "X",
+         "Nope": {"records": [{"attributes": {"type": "Contact", "referenceId": "y"},
+                               "LastName": "Y"}]}}]})
+    assert unknown.status_code == 400
+    assert "Nope" in unknown.json()["results"][0]["errors"][0]["message"]
+    too_many = api.post("composite/tree/Account", json={"records": [
+        {"attributes": {"type": "Account", "referenceId": f"a{i}"}, "Name": f"A{i}"}
+        for i in range(201)]})
+    assert too_many.status_code == 400
+
+
+def test_describe_lists_child_relationships_as_the_export_deploys_them(
+        inproc: EmulatorHandle, tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    from connector.mappings import load_mappings
+    from connector.schema_export import export_schema
+
+    api = Api(inproc)
+    campaign = api.get("sobjects/Campaign/describe").json()
+    children = {c["relationshipName"]: (c["childSObject"], c["field"])
+                for c in campaign["childRelationships"]}
+    assert children["CampaignMembers"] == ("CampaignMember", "CampaignId")
+    assert children["ChildCampaigns"] == ("Campaign", "ParentId")
+    export_schema(load_mappings(), tmp_path)
+    ns = "{http://soap.sforce.com/2006/04/metadata}"
+    for path in (tmp_path / "force-app").rglob("*.field-meta.xml"):
+        root = ET.parse(path).getroot()  # noqa: S314 - our own output
+        if root.findtext(f"{ns}referenceTo") == "Campaign":
+            name = root.findtext(f"{ns}relationshipName")
+            field = root.findtext(f"{ns}fullName")
+            assert children[f"{name}__r"] == (path.parent.parent.name, field)
+    account = api.get("sobjects/Account/describe").json()
+    assert {c["relationshipName"] for c in account["childRelationships"]} >= {
+        "Contacts", "Opportunities"}
