@@ -1,6 +1,6 @@
 """The ``connector`` command line: thin commands that parse, call and render.
 
-Exit codes (CONTRACT.md): 0 done; 1 done but records failed; 2 usage or
+Exit codes (docs/interfaces.md): 0 done; 1 done but records failed; 2 usage or
 configuration error; 3 authentication or connection failure; 4 stopped early
 at the API budget (safe to re-run); 5 another run holds the state database's
 lock (nothing was done). JSON goes to stdout alone; progress and
@@ -24,7 +24,7 @@ from connector.errors import ConfigError, ConnectorError
 
 T = TypeVar("T")
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Reconcile a marketing automation platform with Salesforce.")
 explain_app = typer.Typer(no_args_is_help=True, help="Say why a record looks the way it does.")
 schema_app = typer.Typer(no_args_is_help=True, help="Salesforce metadata for the mappings.")
@@ -63,6 +63,10 @@ def _fail(exc: ConnectorError) -> NoReturn:
         # machines reading stdout get an object even when the command fails
         _emit_json({"status": "failed", "error": exc.message, "hint": exc.hint,
                     "exit_code": exc.exit_code})
+    if _LOG_FORMAT == "json":
+        logging.getLogger("connector").error(
+            "%s", exc.message + (f" -> {exc.hint}" if exc.hint else ""))
+        raise typer.Exit(exc.exit_code)
     err.print(f"[bold red]error:[/bold red] {exc.message}", highlight=False)
     if exc.hint:
         err.print(f"  [dim]->[/dim] {exc.hint}", highlight=False)
@@ -84,22 +88,41 @@ def _guard(fn: Callable[[], T]) -> T:
         _fail(exc)
 
 
-class _RedactingFormatter(logging.Formatter):
-    """Every log line (tracebacks included) passes through secret redaction."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        from connector.redact import redact
-
-        return redact(super().format(record))
+_LOG_FORMAT = "text"
 
 
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(_RedactingFormatter(
-            "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    from connector.logs import setup_logging
+
+    setup_logging("json" if _LOG_FORMAT == "json" else "text", verbose=verbose)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"connector {version('map-salesforce-connector')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version_callback, is_eager=True,
+        help="print the installed version and exit")] = False,
+    log_format: Annotated[str | None, typer.Option(
+        "--log-format", metavar="text|json",
+        help="json: one JSON object per line on stderr (also CONNECTOR_LOG_FORMAT)")] = None,
+) -> None:
+    """Reconcile a marketing automation platform with Salesforce."""
+    global _LOG_FORMAT
+    from connector.logs import resolve_format
+
+    try:
+        _LOG_FORMAT = resolve_format(log_format)
+    except ConnectorError as exc:
+        _fail(exc)
+    _setup_logging(False)  # sync and replay set it again with their --verbose
 
 
 def _context() -> tuple[Any, Any, Any]:
@@ -155,27 +178,35 @@ def _run_sync(*, dry_run: bool, full: bool, since: str | None, as_of: str | None
               fmt: Format, replay: bool = False, verbose: bool = False) -> None:
     _setup_logging(verbose)
     _json_mode(fmt)
+    from connector.logs import LoggingReporter, log_run_finished, track_runs
+    from connector.metrics import RunMetrics
     from connector.reports.console import RichReporter, render_sync
     from connector.sync import QuietReporter, Sync, SyncOptions
+
+    metrics = RunMetrics("replay" if replay else "sync")
 
     def go() -> int:
         options = SyncOptions(as_of=_parse_as_of(as_of), dry_run=dry_run, full=full,
                               since=_parse_as_of(since) if since else None, replay=replay)
         command = "replay" if replay else "sync --dry-run" if dry_run else "sync"
         settings, mappings, store, lock = _locked_context(command)
-        reporter = QuietReporter() if fmt is Format.json else RichReporter()
+        reporter: Any = LoggingReporter() if _LOG_FORMAT == "json" else \
+            QuietReporter() if fmt is Format.json else RichReporter()
+        track_runs(store)
         try:
             result = Sync(settings, mappings, store, reporter=reporter).run(options)
+            summary = metrics.completed(result, store)
         finally:
             store.close()
             lock.release()
+        log_run_finished(summary)
         if fmt is Format.json:
-            _emit_json(result.as_json())
+            _emit_json(summary)
         else:
             render_sync(result)
         return result.exit_code
 
-    code = _guard(go)
+    code = _guard(lambda: metrics.guard(go))
     raise typer.Exit(code)
 
 
@@ -346,6 +377,31 @@ def schema_export(
     _guard(go)
 
 
+# ----------------------------------------------------------------- init
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(metavar="[DIR]", help="where to write "
+                                              "(default: the current directory)")] = Path(),
+    force: Annotated[bool, typer.Option("--force", help="overwrite existing files")] = False,
+) -> None:
+    """Write a commented connector.toml and a copy of the default mappings to customise."""
+
+    def go() -> None:
+        from connector.init_cmd import init_project
+        from connector.reports.console import out
+
+        result = init_project(directory, force=force)
+        for path in result.written:
+            out.print(f"wrote {path}", highlight=False)
+        out.print("\nNext steps:", highlight=False)
+        for n, step in enumerate(result.next_steps, 1):
+            out.print(f"  {n}. {step}", highlight=False)
+
+    _guard(go)
+
+
 # ----------------------------------------------------------------- demo
 
 
@@ -358,7 +414,8 @@ def demo(
     """The whole job against a local org emulator, in about a minute."""
     from connector.demo import run_demo
 
-    raise typer.Exit(_guard(lambda: run_demo(people=people, keep=keep)))
+    raise typer.Exit(_guard(lambda: run_demo(people=people, keep=keep,
+                                             json_logs=_LOG_FORMAT == "json")))
 
 
 def _mount_optional() -> None:

@@ -8,6 +8,7 @@ nothing changed spends no write calls.
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import tempfile
@@ -26,6 +27,8 @@ from connector.config import (
     SalesforceSettings,
     Settings,
 )
+from connector.errors import ConfigError
+from connector.logs import LoggingReporter, log_run_finished
 from connector.mappings import bundled_dir, load_mappings
 from connector.reports.console import RichReporter, out, render_sync
 from connector.state.store import open_store
@@ -45,20 +48,47 @@ def _demo_mappings(directory: Path) -> Path:
     return directory
 
 
-def run_demo(*, people: int = 1000, keep: Path | None = None) -> int:
+def _clear_kept(base: Path) -> None:
+    """Replace an earlier kept demo, but never delete a directory that is not one
+    (``--keep ~`` must not empty a home directory)."""
+    if not base.is_dir():
+        raise ConfigError(f"--keep {base}: not a directory",
+                          hint="name a new directory or an earlier demo's")
+    earlier = (base / ENV_FILE).exists() or (base / "org" / "org.db").exists()
+    if any(base.iterdir()) and not earlier:
+        raise ConfigError(f"--keep {base}: the directory is not empty and holds no earlier "
+                          f"demo, so it is left alone",
+                          hint="name a new or empty directory")
+    shutil.rmtree(base)
+
+
+def _heading(title: str) -> None:
+    """A rule across a terminal; a plain line elsewhere (a log file gets no
+    240-character rule)."""
+    if out.is_terminal:
+        out.rule(title)
+    else:
+        out.print(f"\n== {title} ==", highlight=False)
+
+
+def run_demo(*, people: int = 1000, keep: Path | None = None,
+             json_logs: bool = False) -> int:
     from connector.datagen import generate
     from connector.datagen.generate import DEFAULT_AS_OF
     from connector.emulator.testing import running_emulator
 
     base = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="connector-demo-"))
     if keep and base.exists():
-        shutil.rmtree(base)
+        _clear_kept(base)
     base.mkdir(parents=True, exist_ok=True)
     out.print(Panel.fit(
         "A demo MAP export and a demo Salesforce org, reconciled by the connector over "
         "HTTPS exactly as a real org would be. Nothing leaves this machine.",
         title="connector demo"))
-    reporter = RichReporter()
+    def new_reporter() -> Any:
+        return LoggingReporter() if json_logs else RichReporter()
+
+    reporter = new_reporter()
     reporter.phase(f"generating {people} people, their programs and touches")
     data = generate(base / "data", people=people, seed=DEMO_SEED)
     reporter.done()
@@ -85,15 +115,17 @@ def run_demo(*, people: int = 1000, keep: Path | None = None) -> int:
         out.print(f"Emulated org at {org.instance_url} (its CA: {org.ca_path})\n")
         store = open_store(settings.connector.state)
         try:
-            out.rule("First sync")
-            first = Sync(settings, mappings, store, reporter=RichReporter()).run(
+            _heading("First sync")
+            first = Sync(settings, mappings, store, reporter=new_reporter()).run(
                 SyncOptions(as_of=DEFAULT_AS_OF))
+            log_run_finished(first.as_json())
             render_sync(first)
             _show_what_was_written(org.salesforce())
-            out.rule("Second sync, nothing changed")
+            _heading("Second sync, nothing changed")
             org.reset_stats()
-            second = Sync(settings, mappings, store, reporter=RichReporter()).run(
+            second = Sync(settings, mappings, store, reporter=new_reporter()).run(
                 SyncOptions(as_of=DEFAULT_AS_OF))
+            log_run_finished(second.as_json())
             writes = org.stats()["api_calls"]["write"]
             out.print(f"Re-run: {second.api_calls.get('total', 0)} API calls, "
                       f"[bold]{writes} write calls[/bold] (the org's own count).")
@@ -141,19 +173,44 @@ def _an_email(store: Any) -> str | None:
     return None
 
 
+ENV_FILE = "connector.env"
+
+
+def write_env_file(base: Path, env: dict[str, str], map_dir: Path,
+                   mappings_dir: Path) -> Path:
+    """``DIR/connector.env``: every variable needed to go on with the kept demo, to
+    ``source`` in a shell (mode 0600: it holds the emulated org's client secret)."""
+    port = env["SF_INSTANCE_URL"].rsplit(":", 1)[-1]
+    exports = {**env, "MAP_KIND": "files", "MAP_FILES_DIR": str(map_dir.resolve()),
+               "CONNECTOR_STATE": str((base / "state.db").resolve()),
+               "CONNECTOR_MAPPINGS": str(mappings_dir.resolve())}
+    lines = [
+        "# Written by `connector demo --keep`: the demo's settings, for `source`.",
+        "# Start the kept org first (it listens on the same port as during the demo):",
+        f"#   connector emulator serve --data-dir {shlex.quote(str((base / 'org').resolve()))}"
+        f" --port {port}",
+        *(f"export {k}={shlex.quote(v)}" for k, v in exports.items()),
+    ]
+    path = base / ENV_FILE
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
 def _next_steps(base: Path, env: dict[str, str], map_dir: Path, mappings_dir: Path,
                 kept: bool, example: str | None) -> None:
     if not kept:
         out.print("To explore the result afterwards, run [bold]connector demo --keep DIR[/bold];"
                   " the org, the export and the state stay in DIR.")
         return
-    exports = {**env, "MAP_KIND": "files", "MAP_FILES_DIR": str(map_dir),
-               "CONNECTOR_STATE": str(base / "state.db"),
-               "CONNECTOR_MAPPINGS": str(mappings_dir)}
-    lines = "\n".join(f"export {k}={shlex.quote(v)}" for k, v in exports.items()
-                      if k != "SF_API_VERSION")
-    out.print(Panel(
-        f"{lines}\n\nconnector explain person {example or 'EMAIL'}\nconnector runs\n"
-        f"(the org itself: connector emulator serve --data-dir {base / 'org'} "
-        f"--port {env['SF_INSTANCE_URL'].rsplit(':', 1)[-1]})",
-        title=f"Kept in {base}: to explore it"))
+    path = write_env_file(base, env, map_dir, mappings_dir)
+    port = env["SF_INSTANCE_URL"].rsplit(":", 1)[-1]
+    out.print(f"Kept in {base}. To explore it:", highlight=False)
+    out.print(f"  connector emulator serve --data-dir {base / 'org'} --port {port} &",
+              highlight=False, soft_wrap=True)
+    out.print(f"  source {path}", highlight=False, soft_wrap=True)
+    out.print(f"  connector explain person {example or 'EMAIL'}", highlight=False,
+              soft_wrap=True)
+    out.print("  connector runs", highlight=False)

@@ -50,6 +50,9 @@ def run_doctor() -> list[Check]:
     checks.append(_state_check(settings.connector.state))
     checks.append(_map_check(settings))
     checks.extend(_salesforce_checks(settings, mappings))
+    for check in checks:
+        if not check.ok and not check.exit_code:
+            check.exit_code = 2  # exit 0 only when ready
     return checks
 
 
@@ -95,7 +98,13 @@ def _map_check(settings: Any) -> Check:
 
 
 def _salesforce_checks(settings: Any, mappings: Any) -> list[Check]:
+    from connector.doctor_org import (
+        caching_describe,
+        member_status_setup,
+        object_access,
+    )
     from connector.salesforce import DescribeCache, SalesforceClient, validate_mappings
+    from connector.sync import SYNC_OBJECTS
 
     out: list[Check] = []
     try:
@@ -106,20 +115,51 @@ def _salesforce_checks(settings: Any, mappings: Any) -> list[Check]:
                      f"{client.auth.flow.replace('_', ' ')} flow, {client.instance_url}, "
                      f"API v{settings.salesforce.api_version}"))
     budget = client.budget
-    out.append(Check("API allocation", True,
-                     f"org used {client.log.org_used} of {client.log.org_max} today; this "
-                     f"run may spend {budget.allowance}"))
+    org_left = budget.org_remaining()
+    out.append(Check("API allocation", org_left is None or org_left > 0,
+                     f"org used {client.log.org_used} of {client.log.org_max} today "
+                     f"({org_left} left); this run may spend {budget.allowance}",
+                     "wait for the 24-hour window to roll, or ask Salesforce for a higher "
+                     "allocation", 4))
+    caching_describe(client)
     try:
-        problems = validate_mappings(DescribeCache(client), mappings)
+        # only the objects of the features switched on (the sync's); Attribution__c
+        # and the scoring fields are checked once those features run
+        objects = list(SYNC_OBJECTS)
+        access = object_access(client, [*objects, "CampaignMemberStatus"])
+        out.append(Check(access.name, access.ok, access.detail, access.hint,
+                         0 if access.ok else 2))
+        problems = validate_mappings(DescribeCache(client), mappings, objects)
+        if problems:
+            out.append(Check("mapped fields", False, f"{len(problems)} problem(s):\n      "
+                             + "\n      ".join(problems),
+                             "run `connector schema export --out DIR`, deploy it with `sf "
+                             "project deploy start -d DIR/force-app`, and assign the permission "
+                             "set MAP_Connector_Integration to the integration user", 2))
+        else:
+            count = sum(len(mappings.fields.obj(o).fields) for o in objects)
+            out.append(Check("mapped fields", True, f"all {count} fields of {', '.join(objects)}"
+                             f" present, typed and writable"))
+        ladder = [s.label for s in mappings.touches.member_statuses]
+        program_field = mappings.fields.obj("Campaign").field("program_id").api_name
+        statuses = member_status_setup(client, ladder, program_field)
+        out.append(Check(statuses.name, statuses.ok, statuses.detail, statuses.hint,
+                         0 if statuses.ok else 2))
+        cost = _next_run(client, settings, budget.allowance)
+        out.append(Check(cost.name, cost.ok, cost.detail, cost.hint))
     except ConnectorError as exc:
-        out.append(_failed("mapped fields", exc))
-        return out
-    if problems:
-        out.append(Check("mapped fields", False, f"{len(problems)} problem(s):\n      "
-                         + "\n      ".join(problems),
-                         "run `connector schema export --out DIR`, deploy it, and assign "
-                         "the permission set to the integration user", 2))
-    else:
-        count = sum(len(o.fields) for o in mappings.fields.objects.values())
-        out.append(Check("mapped fields", True, f"all {count} present, typed and writable"))
+        out.append(_failed("org checks", exc))
     return out
+
+
+def _next_run(client: Any, settings: Any, allowance: int | None) -> Any:
+    from connector.doctor_org import next_run_cost
+    from connector.state.store import open_store
+
+    store = open_store(settings.connector.state)
+    try:
+        runs = [r for r in store.runs(20) if r.get("kind") != "replay"]
+        dead = len(store.dead_letters())
+    finally:
+        store.close()
+    return next_run_cost(client, settings, runs, dead, allowance)

@@ -41,6 +41,8 @@ class _Strict(BaseModel):
 class FieldDecl(_Strict):
     api_name: str
     label: str | None = None
+    # what the field means, for admins: the field's description and help text
+    description: str | None = Field(default=None, max_length=510)
     type: FieldType
     length: int | None = Field(default=None, gt=0)
     precision: int | None = Field(default=None, gt=0, le=18)

@@ -31,9 +31,10 @@ def test_an_error_names_the_file_the_line_and_the_key(tmp_path: Path) -> None:
     d = _copy(tmp_path)
     text = (d / "fields.yaml").read_text()
     text = text.replace("original_source: {api_name: Original_Source__c, label: Original "
-                        "Source, type: string, length: 80, policy: write_once}",
+                        "Source, type: string, length: 80, policy: write_once,",
                         "original_source: {api_name: Original_Source__c, label: Original "
-                        "Source, type: string, length: 80, policy: sometimes}")
+                        "Source, type: string, length: 80, policy: sometimes,")
+    assert "policy: sometimes" in text
     (d / "fields.yaml").write_text(text)
     with pytest.raises(MappingError) as info:
         load_mappings(d)

@@ -27,6 +27,7 @@ from connector.emulator.org import DEFAULT_API_VERSION, Org, supported_version
 from connector.emulator.query import QueryApi
 from connector.emulator.records import CallError
 from connector.emulator.rest import RestApi
+from connector.emulator.sfcli import CliApi, column_metadata, identity, userinfo
 from connector.emulator.wire import Call, error_response, json_response
 
 if TYPE_CHECKING:
@@ -41,6 +42,9 @@ ROUTES: tuple[tuple[str, dict[str, tuple[str, str, str]]], ...] = (
     ("/services/data", {"GET": ("rest.versions", "versions", "read")}),
     (V, {"GET": ("rest.resources", "resources", "read")}),
     (f"{V}/limits", {"GET": ("rest.limits", "limits", "read")}),
+    (f"{V}/limits/recordCount", {"GET": ("cli.record_count", "limits.recordCount", "read")}),
+    (f"{V}/composite", {"GET": ("cli.composite_resources", "composite", "read")}),
+    (f"{V}/composite/tree/<obj>", {"POST": ("cli.composite_tree", "composite.tree", "write")}),
     (f"{V}/sobjects", {"GET": ("rest.describe_global", "describeGlobal", "read")}),
     (f"{V}/sobjects/<obj>", {"GET": ("rest.sobject_info", "sobject.info", "read"),
                              "POST": ("rest.create", "sobject.create", "write")}),
@@ -83,6 +87,7 @@ ROUTES: tuple[tuple[str, dict[str, tuple[str, str, str]]], ...] = (
         "GET": ("bulk.query_results", "bulk2.query.results", "read")}),
 )
 OAUTH_PATH = "/services/oauth2/token"
+USERINFO_PATH = "/services/oauth2/userinfo"
 VERSIONS_ENDPOINT = "r0"  # ROUTES[0]
 
 
@@ -104,7 +109,8 @@ class EmulatorApp:
         self.org = org
         self.control = Control(org)
         self._apis: dict[str, Any] = {"rest": RestApi(org), "collections": CollectionsApi(org),
-                                      "query": QueryApi(org), "bulk": BulkApi(org)}
+                                      "query": QueryApi(org), "bulk": BulkApi(org),
+                                      "cli": CliApi(org)}
         self._table: dict[str, dict[str, tuple[str, str, str]]] = {}
         rules = []
         for index, (pattern, methods) in enumerate(ROUTES):
@@ -133,6 +139,10 @@ class EmulatorApp:
             return self.control.handle(request)
         if path.rstrip("/") == OAUTH_PATH:
             return self._token(request)
+        if path.rstrip("/") == USERINFO_PATH:
+            return self._userinfo(request)
+        if path.startswith("/id/"):
+            return self._userinfo(request, identity_path=path)
         if path.startswith("/services/data"):
             return self._api(request)
         return json_response([{"errorCode": "NOT_FOUND",
@@ -158,6 +168,24 @@ class EmulatorApp:
             return json_response({"error": exc.error, "error_description": exc.description},
                                  exc.status)
         return json_response(body)
+
+    def _userinfo(self, request: Request, identity_path: str | None = None) -> Response:
+        """OpenID Connect userinfo for a session (what ``sf`` access-token login reads),
+        or the identity URL a token response names; counted as auth calls, as token
+        requests are, not against the allocation."""
+        self.org.usage.count("auth", "identity" if identity_path else "oauth2.userinfo")
+        token = bearer_token(request.headers.get("Authorization"))
+        session = self.org.auth.authenticate(token) if token else None
+        if session is None:
+            return Response("Bad_OAuth_Token", status=403, content_type="text/plain")
+        base = self.instance_url(request)
+        if identity_path is not None:
+            creds = self.org.credentials
+            if identity_path.rstrip("/") != f"/id/{creds.org_id}/{session.user_id}":
+                return json_response([{"errorCode": "NOT_FOUND",
+                                       "message": "The requested resource does not exist"}], 404)
+            return json_response(identity(self.org, session, base))
+        return json_response(userinfo(self.org, session, base))
 
     def instance_url(self, request: Request) -> str:
         return self.org.base_url or request.host_url.rstrip("/")
@@ -191,11 +219,27 @@ class EmulatorApp:
                     [{"message": "TotalRequests Limit exceeded.",
                       "errorCode": "REQUEST_LIMIT_EXCEEDED"}], 403,
                     {"Sforce-Limit-Info": self.org.usage.limit_header()})
+        if route is not None and route[1] in ("query", "queryAll") \
+                and request.args.get("columns", "").lower() == "true":
+            # column metadata only: nothing runs, no cursor opens, no call is counted
+            return self._guarded_call(request, args, lambda call: column_metadata(
+                call, include_deleted=route[1] == "queryAll"))
         self.org.usage.count(category, name)
         limit_headers["Sforce-Limit-Info"] = self.org.usage.limit_header()
         response = self._run(request, endpoint, args, methods, route)
         response.headers.update(limit_headers)
         return response
+
+    def _guarded_call(self, request: Request, args: dict[str, Any],
+                      handler: Callable[[Call], Response]) -> Response:
+        version = str(args.get("ver", DEFAULT_API_VERSION))
+        if not supported_version(version):
+            return error_response(CallError(404, "NOT_FOUND",
+                                            "The requested resource does not exist"))
+        try:
+            return handler(Call(self.org, request, version))
+        except CallError as exc:
+            return error_response(exc)
 
     def _run(self, request: Request, endpoint: Any, args: dict[str, Any],
              methods: dict[str, tuple[str, str, str]],

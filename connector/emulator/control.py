@@ -1,4 +1,4 @@
-"""The emulator's own control endpoints under ``/__emulator__/`` (CONTRACT.md).
+"""The emulator's own control endpoints under ``/__emulator__/`` (docs/interfaces.md).
 
 No authentication, loopback only, never counted as API calls: they are how a test
 or a benchmark reads the call counters, sets the daily allocation, injects

@@ -226,6 +226,11 @@ class Writer(ObjectRules):
 
     def _guarded(self, obj_name: str, record_id: str | None,
                  action: Callable[[], SaveResult]) -> SaveResult:
+        target = self.schema.get(obj_name) if obj_name else None
+        if target is not None and target.read_only and not self.privileged:
+            return SaveResult.failed(RecordError(
+                "INVALID_TYPE_FOR_OPERATION",
+                f"entity type {target.name} does not support insert, update or delete"))
         if self.record_fault is not None:
             fault = self.record_fault(obj_name, record_id)
             if fault is not None:

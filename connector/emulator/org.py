@@ -114,6 +114,7 @@ class Org:
                          int(settings["session_seconds"]))
         self.faults = Faults()
         self.base_url = ""
+        self._ensure_organization(settings["timezone"])
         self._settings_lock = threading.Lock()
 
     # -------------------------------------------------------------- bootstrap
@@ -137,6 +138,20 @@ class Org:
                 "INSERT INTO _meta (key, value) VALUES ('credentials', ?)", (creds.to_json(),))
         self.store._sequences["005"] = 2
         return creds
+
+    def _ensure_organization(self, timezone: str) -> None:
+        """The one ``Organization`` row (also added to an org kept from an older version)."""
+        now = format_datetime(datetime.now(UTC))
+        user = self.credentials.user_id
+        with self.store.transaction():
+            self.store.conn.execute(
+                'INSERT OR IGNORE INTO "Organization" (Id, IsDeleted, CreatedDate, CreatedById, '
+                "LastModifiedDate, LastModifiedById, SystemModstamp, Name, InstanceName, "
+                "IsSandbox, OrganizationType, NamespacePrefix, Country, LanguageLocaleKey, "
+                "DefaultLocaleSidKey, TimeZoneSidKey) "
+                "VALUES (?, 0, ?, ?, ?, ?, ?, ?, 'EMU1', 0, 'Developer Edition', NULL, 'US', "
+                "'en_US', 'en_US', ?)",
+                (self.credentials.org_id, now, user, now, user, now, "Emulated Org", timezone))
 
     def _stored_settings(self) -> dict[str, Any]:
         stored = self.store.get_meta("settings")

@@ -83,7 +83,8 @@ class RestApi:
 
     def resources(self, call: Call) -> Response:
         base = f"/services/data/v{call.version}"
-        names = ("sobjects", "query", "queryAll", "limits", "composite", "jobs")
+        # only what the emulator serves at these URLs (GET on each answers)
+        names = ("sobjects", "query", "queryAll", "limits", "composite")
         return json_response({n: f"{base}/{n}" for n in names})
 
     def limits(self, call: Call) -> Response:

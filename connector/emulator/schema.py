@@ -134,10 +134,13 @@ class ObjectSchema:
     custom: bool = False
     label: str = ""
     owned: bool = False
+    # Objects the API may query but never write: Organization (one row the org
+    # keeps) and metadata-backed CampaignInfluenceModel.
+    read_only: bool = False
+    # child relationship name -> (child object, lookup field), as describe lists them
+    children: dict[str, tuple[str, str]] = field(default_factory=dict)
     # Auto-number display format of a custom object's Name, e.g. "ATT-{0000000}".
     name_format: str = ""
-    # Metadata-backed objects the API may query but never write (CampaignInfluenceModel).
-    read_only: bool = False
     _lower: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -178,7 +181,11 @@ class ObjectSchema:
             "fields": [f.describe() for f in self.fields.values()],
             "urls": {"sobject": base, "describe": f"{base}/describe",
                      "rowTemplate": f"{base}/{{ID}}"},
-            "childRelationships": [],
+            "childRelationships": [
+                {"cascadeDelete": False, "childSObject": child, "deprecatedAndHidden": False,
+                 "field": lookup, "junctionIdListNames": [], "junctionReferenceTo": [],
+                 "relationshipName": name, "restrictedDelete": False}
+                for name, (child, lookup) in self.children.items()],
             "recordTypeInfos": [],
         }
 
@@ -189,6 +196,37 @@ class ObjectSchema:
                 "createable": not self.read_only, "updateable": not self.read_only,
                 "deletable": not self.read_only,
                 "urls": {"sobject": base, "describe": f"{base}/describe"}}
+
+
+def _plural(name: str) -> str:
+    if name.endswith("y") and name[-2:-1] not in "aeiou":
+        return name[:-1] + "ies"
+    return name + ("es" if name.endswith("s") else "s")
+
+
+def _link_children(objects: dict[str, ObjectSchema], raw: dict[str, Any],
+                   mappings: Mappings) -> None:
+    """Child relationships: standard lookups by the plural of the child object (or
+    the ``child_relationship`` of standard_objects.yaml), custom lookups by the
+    names ``connector schema export`` deploys (``Lead_First_Touch_Campaign__r``)."""
+    from connector.schema_export import relationship_name
+
+    taken: dict[str, set[str]] = {}
+    for name, spec in raw["objects"].items():
+        for fname, fspec in spec["fields"].items():
+            target = fspec.get("reference_to")
+            if not target or target not in objects:
+                continue
+            child = fspec["child_relationship"] if "child_relationship" in fspec \
+                else _plural(name)
+            if child and child not in objects[target].children:
+                objects[target].children[child] = (name, fname)
+    for obj_name, obj_decl in mappings.fields.objects.items():
+        for decl in obj_decl.fields.values():
+            target = decl.reference_to
+            if decl.custom and target in objects:
+                child = relationship_name(obj_name, decl, taken.setdefault(target, set()))
+                objects[target].children[f"{child}__r"] = (obj_name, decl.api_name)
 
 
 def _system_fields() -> dict[str, FieldSchema]:
@@ -318,6 +356,7 @@ class Schema:
         ci = mappings.attribution.campaign_influence
         models = ((PRIMARY_INFLUENCE_MODEL, "Primary Campaign Source", True),) + (
             ((ci.influence_model, ci.label, False),) if ci.enabled else ())
+        _link_children(objects, raw, mappings)
         return cls(
             objects,
             closed_stages=frozenset(raw["opportunity_stages"]["closed"]),

@@ -6,6 +6,7 @@ output can be piped while a person still sees what is happening.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -24,8 +25,20 @@ from rich.table import Table
 from connector.plan import Plan
 from connector.sync import SyncResult
 
-out = Console()
-err = Console(stderr=True)
+
+def _console(stderr: bool = False) -> Console:
+    """A console that wraps at the terminal's width on a terminal, and not at 80
+    columns elsewhere (cron mail, CI logs, ``| tee``): rich's default for a
+    non-terminal would cut table headers. ``COLUMNS`` still wins when set."""
+    console = Console(stderr=stderr)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console = Console(stderr=stderr, width=NON_TERMINAL_WIDTH)
+    return console
+
+
+NON_TERMINAL_WIDTH = 240
+out = _console()
+err = _console(stderr=True)
 
 
 class RichReporter:

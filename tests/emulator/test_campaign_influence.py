@@ -66,8 +66,9 @@ def test_the_org_holds_the_primary_model_and_models_are_query_only(api: Api) -> 
     assert error_of(api.patch(f"sobjects/CampaignInfluenceModel/{model_id}",
                               json={"IsActive": False}))[:2] == (400, "INVALID_TYPE_FOR_OPERATION")
     deleted = api.delete(f"sobjects/CampaignInfluenceModel/{model_id}")
-    assert error_of(deleted) == (400, "INVALID_TYPE_FOR_OPERATION",
-                                 "entity type cannot be deleted: CampaignInfluenceModel")
+    status, code, message = error_of(deleted)
+    assert (status, code) == (400, "INVALID_TYPE_FOR_OPERATION")
+    assert "CampaignInfluenceModel" in message
     describe = api.get("sobjects/CampaignInfluenceModel/describe").json()
     assert (describe["createable"], describe["updateable"], describe["deletable"]) == (
         False, False, False)

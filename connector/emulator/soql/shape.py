@@ -96,6 +96,11 @@ class CompiledQuery:
     def __repr__(self) -> str:
         return f"CompiledQuery({self.object_name!r}, sql={self.sql!r}, params={self.params!r})"
 
+    @property
+    def records_root(self) -> RecordNode | None:
+        """The selected fields as a tree (None for ``SELECT COUNT()``), for column metadata."""
+        return self._root
+
     def _require_records(self) -> RecordNode:
         if self._root is None:
             raise TypeError("a SELECT COUNT() query has no records to shape")
