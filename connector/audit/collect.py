@@ -1,0 +1,209 @@
+"""Gathering what the audit rules compare: the ledger, the connector's intent,
+and what Salesforce holds, read in bulk.
+
+Salesforce is read the way the sync reads it (``refresh_mirror``: one count and
+2,000-row pages, or a Bulk 2.0 query job past 20,000 records), in full, into a
+private *copy* of the state database: the audit must not move the sync's
+watermarks or absorb changes the next sync has to react to. The connector's
+intended values come from the sync's own planner run over every person of
+that copy, so the audit can never disagree with what a sync would do.
+Opportunities, their contact roles and ``Attribution__c`` are read the same
+bulk way. Nothing is read record by record.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from connector.mappings import Mappings
+from connector.mirror import BULK_READ_THRESHOLD, coerce_csv, refresh_mirror
+from connector.normalize import parse_date, parse_timestamp
+from connector.plan import Plan
+from connector.planner import Planner
+from connector.salesforce import soql
+from connector.salesforce.client import SalesforceClient
+from connector.salesforce.describe import DescribeCache, require_valid_mappings
+from connector.state.store import MirrorRow, StateStore, open_store
+
+from . import rules
+
+AUDITED_OBJECTS = ("Lead", "Contact", "Account", "Campaign", "CampaignMember")
+
+
+@contextmanager
+def store_copy(store: StateStore) -> Iterator[StateStore]:
+    """A private, throw-away copy of the state database (SQLite's online backup:
+    consistent even while a sync writes), deleted afterwards."""
+    with tempfile.TemporaryDirectory(prefix="connector-audit-") as tmp:
+        path = Path(tmp) / "audit.db"
+        target = sqlite3.connect(path)
+        try:
+            store.db.backup(target)
+        finally:
+            target.close()
+        copy = open_store(path)
+        try:
+            yield copy
+        finally:
+            copy.close()
+
+
+@dataclass
+class Gathered:
+    """Everything the rules need, as plain values."""
+
+    plan: Plan
+    people: list[rules.PersonRecord]
+    known_map_ids: list[str]
+    previously_linked: dict[str, str]
+    failures: list[rules.WriteFailure]
+    rejections: list[rules.RejectedRow]
+    expected: dict[str, int]
+    actual: dict[str, int]
+    opportunities: list[rules.Opportunity] = field(default_factory=list)
+    opportunity_touches: dict[str, list[datetime]] = field(default_factory=dict)
+    credits: list[rules.Credit] = field(default_factory=list)
+    attribution_checked: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def read_all(client: SalesforceClient, describe: DescribeCache, sobject: str,
+             fields: list[str], where: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every record of a query: 2,000-row pages, or one Bulk 2.0 query job when the
+    count says there are many (as the mirror reads)."""
+    statement = soql.select(sobject, ["Id", *fields], where=where)
+    count = client.count(f"SELECT COUNT() FROM {soql.ident(sobject)}"
+                         + (f" WHERE {where}" if where else ""))
+    if count == 0:
+        return
+    if count > BULK_READ_THRESHOLD:
+        info = describe.fields(sobject) or {}
+        types = {name: fi.type for name, fi in info.items()}
+        for row in client.bulk_query(statement):
+            yield coerce_csv(row, types)
+    else:
+        yield from client.query(statement)
+
+
+def plan_everyone(copy: StateStore, mappings: Mappings, as_of: datetime, tz: Any) -> Plan:
+    """The sync's planner over every MAP person: the connector's full intent.
+    (The same calls ``Sync._plan`` makes, with every person in scope.)"""
+    planner = Planner(copy, mappings, as_of=as_of, tz=tz)
+    plan = Plan()
+    planner.plan_campaigns(plan)
+    existing = {pid: value[1] for pid, value in planner.campaigns.items() if value[0] == "id"}
+    new_refs = [value[1] for value in planner.campaigns.values() if value[0] == "ref"]
+    rows: dict[str, list[MirrorRow]] = {}
+    for row in copy.mirror_by("CampaignMemberStatus", "parent_id", sorted(existing.values())):
+        rows.setdefault(str(row.parent_id), []).append(row)
+    planner.plan_statuses(plan, existing, rows, new_campaign_refs=new_refs)
+    planner.plan_people(plan, set(copy.all_map_ids()))
+    return plan
+
+
+def _people_records(copy: StateStore, mappings: Mappings,
+                    actual: dict[str, int]) -> list[rules.PersonRecord]:
+    out = []
+    for sobject in ("Lead", "Contact"):
+        key_field = mappings.fields.obj(sobject).field("map_id").api_name
+        managed = 0
+        for row in copy.mirror_all(sobject):
+            converted = bool(row.fields.get("IsConverted"))
+            map_id = row.fields.get(key_field) or None
+            managed += bool(map_id) and not converted
+            out.append(rules.PersonRecord(sobject, row.id, row.email, map_id,
+                                          row.created_date, converted))
+        actual[sobject] = managed
+    return out
+
+
+def gather(client: SalesforceClient, store: StateStore, copy: StateStore, mappings: Mappings,
+           *, as_of: datetime, tz: Any,
+           on_phase: Callable[[str], None] = lambda name: None) -> Gathered:
+    """Read the org into ``copy``, plan everyone, and collect the rule inputs.
+    ``store`` (the real state database) is only read."""
+    describe = DescribeCache(client)
+    on_phase("checking the org's fields")
+    require_valid_mappings(describe, mappings, AUDITED_OBJECTS)
+    run_id = copy.start_run("audit-read", as_of)
+    on_phase("reading Salesforce (full)")
+    refresh_mirror(client, describe, copy, mappings, run_id, full=True)
+    on_phase("computing what the connector intends")
+    plan = plan_everyone(copy, mappings, as_of, tz)
+    actual: dict[str, int] = {}
+    people = _people_records(copy, mappings, actual)
+    actual["Campaign"] = copy.mirror_count("Campaign")
+    actual["CampaignMember"] = copy.mirror_count("CampaignMember")
+    counts = plan.counts()
+    expected = {obj: sum(counts.get(obj, {}).values())
+                for obj in ("Lead", "Contact", "Campaign", "CampaignMember")}
+    links = store.links()
+    gathered = Gathered(
+        plan=plan, people=people, known_map_ids=copy.all_map_ids(),
+        previously_linked={m: lk.sf_id for m, lk in links.items() if lk.sf_id},
+        failures=[rules.WriteFailure(
+            d.sobject, d.ref, d.map_id, d.payload.get("record_id"), d.error_code, d.message,
+            tuple(d.payload.get("error_fields") or ()), d.attempts, d.created_at)
+            for d in store.dead_letters("failed_write")],
+        rejections=[rules.RejectedRow(
+            str(d.payload.get("kind") or "row"), d.file, d.row, d.field,
+            d.payload.get("value"), d.message, d.payload.get("record_id"))
+            for d in store.dead_letters("rejected_input")],
+        expected=expected, actual=actual)
+    on_phase("reading opportunities and attribution")
+    _gather_attribution(client, describe, copy, mappings, plan, gathered)
+    return gathered
+
+
+def _gather_attribution(client: SalesforceClient, describe: DescribeCache, copy: StateStore,
+                        mappings: Mappings, plan: Plan, out: Gathered) -> None:
+    decl = mappings.fields.objects.get("Attribution__c")
+    if decl is None or describe.fields("Attribution__c") is None:
+        out.notes.append("Attribution__c is not in the org (deploy `connector schema "
+                         "export`): attribution was not checked")
+        return
+    opp_field = decl.field("opportunity").api_name
+    model_field = decl.field("model").api_name
+    credit_field = decl.field("credit").api_name
+    for r in read_all(client, describe, "Opportunity", ["CreatedDate", "CloseDate",
+                                                        "IsClosed"]):
+        created = parse_timestamp(str(r["CreatedDate"]))
+        close = parse_date(str(r["CloseDate"])) if r.get("CloseDate") else None
+        if created is None:
+            continue
+        out.opportunities.append(rules.Opportunity(
+            str(r["Id"]), created, datetime.combine(close, time(), tzinfo=UTC)
+            if close else None, bool(r.get("IsClosed"))))
+    if not out.opportunities:
+        out.attribution_checked = True
+        return
+    roles: dict[str, set[str]] = {}
+    for r in read_all(client, describe, "OpportunityContactRole",
+                      ["OpportunityId", "ContactId"]):
+        roles.setdefault(str(r["ContactId"]), set()).add(str(r["OpportunityId"]))
+    people_of: dict[str, list[str]] = {}
+    for map_id, link in plan.links.items():
+        if link.sobject == "Contact" and link.sf_id in roles:
+            people_of.setdefault(link.sf_id, []).append(map_id)
+    touches = copy.touches_of([m for ms in people_of.values() for m in ms])
+    for contact, map_ids in people_of.items():
+        times = [t.occurred_at for m in map_ids for t in touches.get(m, []) if t.is_response]
+        for opp in roles[contact]:
+            out.opportunity_touches.setdefault(opp, []).extend(times)
+    for r in read_all(client, describe, "Attribution__c",
+                      [opp_field, model_field, credit_field]):
+        try:
+            credit = Decimal(str(r.get(credit_field) or 0))
+        except InvalidOperation:
+            credit = Decimal(0)
+        out.credits.append(rules.Credit(str(r.get(opp_field)), str(r.get(model_field)),
+                                        credit))
+    out.attribution_checked = True
