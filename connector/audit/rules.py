@@ -433,6 +433,32 @@ def attribution_gaps(opportunities: Iterable[Opportunity],
     return out
 
 
+def without_pending(findings: Iterable[AuditFinding],
+                    failures: Iterable[WriteFailure]) -> list[AuditFinding]:
+    """A write kept for retry explains the differences it would have fixed: the
+    record's drift, its absence or its members' gaps are reported once, as the
+    ``failed_write`` finding with Salesforce's error, not again under other names."""
+    records: set[str] = set()
+    people: set[str] = set()
+    for f in failures:
+        if f.record_id:
+            records.add(f.record_id)
+        elif f.map_id:
+            people.add(f.map_id)
+    out = []
+    for finding in findings:
+        if finding.category in ("field_drift", "campaign_member_gap", "missing_in_salesforce") \
+                and ((finding.record_id and finding.record_id in records)
+                     or ((finding.record_id is None
+                          or finding.category == "missing_in_salesforce")
+                         and finding.map_id in people)
+                     or (finding.category == "campaign_member_gap"
+                         and finding.extra.get("person_id") in records)):
+            continue
+        out.append(finding)
+    return out
+
+
 def summarize(findings: Iterable[AuditFinding]) -> dict[str, int]:
     """Count per category, every category present (zero included)."""
     counts = Counter(f.category for f in findings)

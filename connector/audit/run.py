@@ -109,7 +109,7 @@ def apply_rules(g: Gathered, mappings: Mappings, as_of: datetime) -> list[rules.
     if g.attribution_checked:
         found += rules.attribution_gaps(g.opportunities, g.opportunity_touches, g.credits,
                                         as_of)
-    return rules.sort_findings(found)
+    return rules.sort_findings(rules.without_pending(found, g.failures))
 
 
 def run_audit(settings: Settings, mappings: Mappings, store: StateStore, *, as_of: datetime,
