@@ -200,6 +200,50 @@ def runs(
     _guard(go)
 
 
+# --------------------------------------------------------------- audit
+
+
+class AuditFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    html = "html"
+
+
+@app.command()
+def audit(
+    fmt: Annotated[AuditFormat, typer.Option(
+        "--format", help="table (summary and top findings), json, csv or html (one "
+                         "self-contained file)")] = AuditFormat.table,
+    out_file: Annotated[Path | None, typer.Option("--out", help="write the report to this "
+                                                  "file instead of stdout")] = None,
+    fail_on: Annotated[str | None, typer.Option(
+        "--fail-on", help="CATEGORY=N,...: exit 1 when a category has more than N "
+                          "findings (any=N for the total)")] = None,
+    history: Annotated[bool, typer.Option("--history", help="list past audits and "
+                                          "exit")] = False,
+    top: Annotated[int, typer.Option(help="findings shown by --format table")] = 20,
+    as_of: AsOfOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Reconciliation findings: the MAP, the connector's intent and Salesforce compared."""
+    _setup_logging(verbose)
+    _json_mode(Format.json if fmt is AuditFormat.json and out_file is None else Format.table)
+
+    def go() -> int:
+        from connector.audit.command import audit_command
+
+        settings, mappings, store = _context()
+        try:
+            return audit_command(settings, mappings, store, fmt=fmt.value, out=out_file,
+                                 fail_on=fail_on, history=history, as_of=_parse_as_of(as_of),
+                                 top=top)
+        finally:
+            store.close()
+
+    raise typer.Exit(_guard(go))
+
+
 # ------------------------------------------------------------- explain
 
 

@@ -69,6 +69,7 @@ class AuditResult:
     def exceeded(self, thresholds: Mapping[str, int]) -> dict[str, tuple[int, int]]:
         """Categories over their ``--fail-on`` threshold: category -> (count, limit)."""
         summary = self.summary
+        summary["any"] = len(self.findings)  # ``any=N``: the total over every category
         return {c: (summary.get(c, 0), n) for c, n in thresholds.items()
                 if summary.get(c, 0) > n}
 
