@@ -29,7 +29,7 @@ def safe_cell(value: Any) -> str:
 
 def to_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180; quotes a bare CR
     writer.writerow([safe_cell(c) for c in columns])
     for row in rows:
         writer.writerow([safe_cell(v) for v in row])

@@ -211,7 +211,7 @@ def _block(block: Block) -> str:
 def render_page(page: Page) -> str:
     """The whole report as one HTML document."""
     body = "".join(
-        f'<section id="{_e(_slug(s.title))}"><h2>{_e(s.title)}</h2>'
+        f'<section id="section-{_e(_slug(s.title))}"><h2>{_e(s.title)}</h2>'
         + "".join(_block(b) for b in s.blocks) + "</section>" for s in page.sections)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
