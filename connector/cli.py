@@ -111,7 +111,12 @@ def _run_sync(*, dry_run: bool, full: bool, since: str | None, as_of: str | None
               fmt: Format, replay: bool = False, verbose: bool = False) -> None:
     _setup_logging(verbose)
     _json_mode(fmt)
-    from connector.reports.console import RichReporter, render_sync
+    from connector.reports.console import (
+        RichReporter,
+        problem_rows,
+        render_problems,
+        render_sync,
+    )
     from connector.sync import QuietReporter, Sync, SyncOptions
 
     def go() -> int:
@@ -121,12 +126,14 @@ def _run_sync(*, dry_run: bool, full: bool, since: str | None, as_of: str | None
         reporter = QuietReporter() if fmt is Format.json else RichReporter()
         try:
             result = Sync(settings, mappings, store, reporter=reporter).run(options)
+            problems = problem_rows(store.dead_letters(), result.run_id)
         finally:
             store.close()
         if fmt is Format.json:
-            _emit_json(result.as_json())
+            _emit_json({**result.as_json(), "first_problems": problems})
         else:
             render_sync(result)
+            render_problems(problems)
         return result.exit_code
 
     code = _guard(go)

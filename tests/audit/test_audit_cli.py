@@ -28,8 +28,9 @@ def org(tmp_path: Path) -> Iterator[EmulatorHandle]:
 
 
 @pytest.fixture
-def env(org: EmulatorHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> EmulatorHandle:
-    """A synced org with one rejected row and one Lead named like a formula."""
+def unsynced(org: EmulatorHandle, tmp_path: Path,
+             monkeypatch: pytest.MonkeyPatch) -> EmulatorHandle:
+    """An org and an export with one rejected row, not synced yet."""
     monkeypatch.chdir(tmp_path)
     export = Export(tmp_path / "map").person("P1", "ada@acme.com") \
         .program("W1", "Webinar").touch("t1", "P1", "webinar_registered", 1, "W1")
@@ -40,6 +41,13 @@ def env(org: EmulatorHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
               "CONNECTOR_STATE": str(tmp_path / "state" / "state.db")}
     for key, value in values.items():
         monkeypatch.setenv(key, value)
+    return org
+
+
+@pytest.fixture
+def env(unsynced: EmulatorHandle) -> EmulatorHandle:
+    """A synced org with one rejected row and one Lead named like a formula."""
+    org = unsynced
     assert runner.invoke(app, ["sync", "--format", "json", *AS_OF]).exit_code == 0
     org.salesforce().Lead.create({"LastName": "X", "Company": "=HYPERLINK(\"http://x\")",
                                   "MAP_Id__c": "=cmd|' /C calc'!A0"})
@@ -114,3 +122,18 @@ def test_history_lists_past_audits(env: EmulatorHandle) -> None:
     assert audits[0]["summary"]["missing_in_map"] == 1
     table = runner.invoke(app, ["audit", "--history"])
     assert "Past audits" in table.stdout
+
+
+def test_the_sync_summary_names_rejected_rows_and_points_to_the_audit(
+        unsynced: EmulatorHandle) -> None:
+    result = runner.invoke(app, ["sync", *AS_OF])
+    assert result.exit_code == 0, result.output
+    assert "First rejected rows and failed writes" in result.stdout
+    for part in ("rejected_input", "touches.csv,", "row 3", "occurred_at", "has no UTC"):
+        assert part in result.stdout  # (the table wraps at the test terminal's width)
+    assert "connector audit" in result.stdout
+    data = json.loads(runner.invoke(app, ["sync", "--format", "json", "--full",
+                                          *AS_OF]).stdout)
+    [problem] = data["first_problems"]
+    assert (problem["kind"], problem["file"], problem["row"], problem["field"]) == \
+        ("rejected_input", "touches.csv", 3, "occurred_at")
