@@ -7,15 +7,15 @@ private *copy* of the state database: the audit must not move the sync's
 watermarks or absorb changes the next sync has to react to. The connector's
 intended values come from the sync's own planner run over every person of
 that copy, so the audit can never disagree with what a sync would do.
-Opportunities, their contact roles and ``Attribution__c`` are read the same
-bulk way. Nothing is read record by record.
+Contact roles (with their opportunity's dates) and ``Attribution__c`` are read
+in pages or Bulk too. Nothing is read record by record.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
@@ -23,8 +23,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from connector.errors import SalesforceApiError
 from connector.mappings import Mappings
-from connector.mirror import BULK_READ_THRESHOLD, coerce_csv, refresh_mirror
+from connector.mirror import BULK_READ_THRESHOLD, refresh_mirror
 from connector.normalize import parse_date, parse_timestamp
 from connector.plan import Plan
 from connector.planner import Planner
@@ -62,7 +63,9 @@ class Gathered:
 
     plan: Plan
     people: list[rules.PersonRecord]
+    campaigns: list[tuple[str, str, str | None]]
     known_map_ids: list[str]
+    known_program_ids: list[str]
     previously_linked: dict[str, str]
     failures: list[rules.WriteFailure]
     rejections: list[rules.RejectedRow]
@@ -75,22 +78,42 @@ class Gathered:
     notes: list[str] = field(default_factory=list)
 
 
-def read_all(client: SalesforceClient, describe: DescribeCache, sobject: str,
-             fields: list[str], where: str | None = None) -> Iterator[dict[str, Any]]:
-    """Every record of a query: 2,000-row pages, or one Bulk 2.0 query job when the
-    count says there are many (as the mirror reads)."""
+def read_all(client: SalesforceClient, sobject: str, fields: list[str],
+             where: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every record of a query in 2,000-row pages; when the first page says there
+    are many, one Bulk 2.0 query job instead (as the mirror reads, without its
+    separate count: small objects cost one call). Bulk rows come as text."""
     statement = soql.select(sobject, ["Id", *fields], where=where)
-    count = client.count(f"SELECT COUNT() FROM {soql.ident(sobject)}"
-                         + (f" WHERE {where}" if where else ""))
-    if count == 0:
-        return
-    if count > BULK_READ_THRESHOLD:
-        info = describe.fields(sobject) or {}
-        types = {name: fi.type for name, fi in info.items()}
+    page = client.call("query", lambda sf: sf.query(statement))
+    if not page.get("done", True) and int(page.get("totalSize", 0)) > BULK_READ_THRESHOLD:
         for row in client.bulk_query(statement):
-            yield coerce_csv(row, types)
-    else:
-        yield from client.query(statement)
+            yield {k: (v if v != "" else None) for k, v in row.items()}
+        return
+    while True:
+        for record in page.get("records", []):
+            yield _flatten(record)
+        next_url = page.get("nextRecordsUrl")
+        if page.get("done", True) or not next_url:
+            return
+
+        def more(sf: Any, url: str = str(next_url)) -> Any:
+            return sf.query_more(url, identifier_is_url=True)
+
+        page = client.call("query more", more)
+
+
+def _flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """REST nests parent fields ({"Opportunity": {"CloseDate": ...}}); Bulk CSV names
+    them "Opportunity.CloseDate": one shape for both."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if key == "attributes":
+            continue
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
 
 
 def plan_everyone(copy: StateStore, mappings: Mappings, as_of: datetime, tz: Any) -> Plan:
@@ -140,14 +163,18 @@ def gather(client: SalesforceClient, store: StateStore, copy: StateStore, mappin
     plan = plan_everyone(copy, mappings, as_of, tz)
     actual: dict[str, int] = {}
     people = _people_records(copy, mappings, actual)
-    actual["Campaign"] = copy.mirror_count("Campaign")
+    program_key = mappings.fields.obj("Campaign").field("program_id").api_name
+    campaigns = [(row.id, str(row.fields.get(program_key)), row.fields.get("Name"))
+                 for row in copy.mirror_all("Campaign") if row.fields.get(program_key)]
+    actual["Campaign"] = len(campaigns)
     actual["CampaignMember"] = copy.mirror_count("CampaignMember")
     counts = plan.counts()
     expected = {obj: sum(counts.get(obj, {}).values())
                 for obj in ("Lead", "Contact", "Campaign", "CampaignMember")}
     links = store.links()
     gathered = Gathered(
-        plan=plan, people=people, known_map_ids=copy.all_map_ids(),
+        plan=plan, people=people, campaigns=campaigns, known_map_ids=copy.all_map_ids(),
+        known_program_ids=sorted(copy.programs()),
         previously_linked={m: lk.sf_id for m, lk in links.items() if lk.sf_id},
         failures=[rules.WriteFailure(
             d.sobject, d.ref, d.map_id, d.payload.get("record_id"), d.error_code, d.message,
@@ -159,36 +186,60 @@ def gather(client: SalesforceClient, store: StateStore, copy: StateStore, mappin
             for d in store.dead_letters("rejected_input")],
         expected=expected, actual=actual)
     on_phase("reading opportunities and attribution")
-    _gather_attribution(client, describe, copy, mappings, plan, gathered)
+    _gather_attribution(client, copy, mappings, plan, gathered)
     return gathered
 
 
-def _gather_attribution(client: SalesforceClient, describe: DescribeCache, copy: StateStore,
-                        mappings: Mappings, plan: Plan, out: Gathered) -> None:
+def _gather_attribution(client: SalesforceClient, copy: StateStore, mappings: Mappings,
+                        plan: Plan, out: Gathered) -> None:
+    """Contact roles with their opportunity's dates (one query), and every
+    Attribution__c credit (one more). The responses of the people linked to a
+    role's contact are what attribution can credit."""
     decl = mappings.fields.objects.get("Attribution__c")
-    if decl is None or describe.fields("Attribution__c") is None:
-        out.notes.append("Attribution__c is not in the org (deploy `connector schema "
-                         "export`): attribution was not checked")
+    if decl is None:
+        out.notes.append("the mappings declare no Attribution__c: attribution not checked")
         return
     opp_field = decl.field("opportunity").api_name
     model_field = decl.field("model").api_name
     credit_field = decl.field("credit").api_name
-    for r in read_all(client, describe, "Opportunity", ["CreatedDate", "CloseDate",
-                                                        "IsClosed"]):
-        created = parse_timestamp(str(r["CreatedDate"]))
-        close = parse_date(str(r["CloseDate"])) if r.get("CloseDate") else None
-        if created is None:
-            continue
-        out.opportunities.append(rules.Opportunity(
-            str(r["Id"]), created, datetime.combine(close, time(), tzinfo=UTC)
-            if close else None, bool(r.get("IsClosed"))))
-    if not out.opportunities:
-        out.attribution_checked = True
+    try:
+        credits = list(read_all(client, "Attribution__c", [opp_field, model_field,
+                                                            credit_field]))
+    except SalesforceApiError as exc:
+        if exc.error_code != "INVALID_TYPE":
+            raise
+        out.notes.append("Attribution__c is not in the org (deploy `connector schema "
+                         "export`): attribution was not checked")
         return
+    for r in credits:
+        try:
+            credit = Decimal(str(r.get(credit_field) or 0))
+        except InvalidOperation:
+            credit = Decimal(0)
+        out.credits.append(rules.Credit(str(r.get(opp_field)), str(r.get(model_field)),
+                                        credit))
     roles: dict[str, set[str]] = {}
-    for r in read_all(client, describe, "OpportunityContactRole",
-                      ["OpportunityId", "ContactId"]):
-        roles.setdefault(str(r["ContactId"]), set()).add(str(r["OpportunityId"]))
+    opportunities: dict[str, rules.Opportunity] = {}
+    for r in read_all(client, "OpportunityContactRole",
+                      ["OpportunityId", "ContactId", "Opportunity.CreatedDate",
+                       "Opportunity.CloseDate", "Opportunity.IsClosed"]):
+        opp_id = str(r["OpportunityId"])
+        roles.setdefault(str(r["ContactId"]), set()).add(opp_id)
+        created = parse_timestamp(str(r.get("Opportunity.CreatedDate") or "")) \
+            if r.get("Opportunity.CreatedDate") else None
+        if created is None or opp_id in opportunities:
+            continue
+        close = parse_date(str(r["Opportunity.CloseDate"])) \
+            if r.get("Opportunity.CloseDate") else None
+        opportunities[opp_id] = rules.Opportunity(
+            opp_id, created, datetime.combine(close, time(), tzinfo=UTC) if close else None,
+            str(r.get("Opportunity.IsClosed")).lower() == "true")
+    credited = {c.opportunity_id for c in out.credits} - set(opportunities)
+    for opp_id in sorted(credited):  # credits on an opportunity without contact roles:
+        # no touch can be eligible, only their sum is checked (dates unused)
+        opportunities[opp_id] = rules.Opportunity(opp_id, datetime.min.replace(tzinfo=UTC),
+                                                  None, False)
+    out.opportunities = [opportunities[k] for k in sorted(opportunities)]
     people_of: dict[str, list[str]] = {}
     for map_id, link in plan.links.items():
         if link.sobject == "Contact" and link.sf_id in roles:
@@ -198,12 +249,4 @@ def _gather_attribution(client: SalesforceClient, describe: DescribeCache, copy:
         times = [t.occurred_at for m in map_ids for t in touches.get(m, []) if t.is_response]
         for opp in roles[contact]:
             out.opportunity_touches.setdefault(opp, []).extend(times)
-    for r in read_all(client, describe, "Attribution__c",
-                      [opp_field, model_field, credit_field]):
-        try:
-            credit = Decimal(str(r.get(credit_field) or 0))
-        except InvalidOperation:
-            credit = Decimal(0)
-        out.credits.append(rules.Credit(str(r.get(opp_field)), str(r.get(model_field)),
-                                        credit))
     out.attribution_checked = True

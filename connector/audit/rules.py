@@ -280,6 +280,19 @@ def missing_in_map(records: Iterable[PersonRecord],
     return out
 
 
+def campaigns_missing_in_map(campaigns: Iterable[tuple[str, str, str | None]],
+                             known_program_ids: Iterable[str]) -> list[AuditFinding]:
+    """Campaigns (id, program id, name) carrying a program id the MAP does not list."""
+    known = {p.lower() for p in known_program_ids}
+    return [AuditFinding(
+        "missing_in_map", "Campaign", cid, None, "MAP_Program_Id__c", pid, None,
+        f"Campaign {cid} ({name or 'no name'}) carries MAP program id {pid}, which the MAP "
+        f"export does not list",
+        "check whether the program was deleted in the MAP (then clear the field or "
+        "deactivate the campaign) or is missing from the export")
+        for cid, pid, name in campaigns if pid and pid.lower() not in known]
+
+
 def duplicates(records: Sequence[PersonRecord]) -> list[AuditFinding]:
     """Several records for one person: one email on several Leads or Contacts, a
     Lead and a Contact for one email, or several records claiming one MAP id.
@@ -412,8 +425,9 @@ def attribution_gaps(opportunities: Iterable[Opportunity],
         per[c.model] = per.get(c.model, Decimal(0)) + c.credit
     out = []
     for opp in opportunities:
-        start, end = window(opp, as_of, lookback)
-        eligible = [t for t in touches.get(opp.id, ()) if start <= t <= end]
+        times = touches.get(opp.id, ())
+        start, end = window(opp, as_of, lookback) if times else (as_of, as_of)
+        eligible = [t for t in times if start <= t <= end]
         models = sums.get(opp.id)
         if eligible and not models:
             out.append(AuditFinding(

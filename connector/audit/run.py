@@ -99,6 +99,7 @@ def apply_rules(g: Gathered, mappings: Mappings, as_of: datetime) -> list[rules.
     found = [
         *rules.missing_in_salesforce(writes, g.previously_linked),
         *rules.missing_in_map(g.people, g.known_map_ids),
+        *rules.campaigns_missing_in_map(g.campaigns, g.known_program_ids),
         *rules.field_drift(writes),
         *rules.duplicates(g.people),
         *rules.campaign_member_gap(writes, status_field),

@@ -78,6 +78,12 @@ def test_missing_in_map_names_unknown_map_ids_only() -> None:
         ("missing_in_map", "Lead", "L2", "X9", "MAP_Id__c")]
 
 
+def test_campaigns_missing_in_map_names_unknown_program_ids_only() -> None:
+    found = rules.campaigns_missing_in_map([("701A", "W1", "Webinar"), ("701B", "X9", None)],
+                                           ["w1"])
+    assert _cats(found) == [("missing_in_map", "Campaign", "701B", None, "MAP_Program_Id__c")]
+
+
 # ------------------------------------------------------- from the plan
 
 def _update(**kw: Any) -> PlannedWrite:
@@ -199,6 +205,12 @@ def test_attribution_gaps(opp: Opportunity, touch_days: list[int],
     found = rules.attribution_gaps([opp], touches,
                                    [Credit(opp.id, m, Decimal(c)) for m, c in credits], NOW)
     assert [f.extra["key"] for f in found] == expected
+
+
+def test_credits_on_an_opportunity_without_roles_are_still_summed() -> None:
+    orphan = Opportunity("006C", datetime.min.replace(tzinfo=UTC), None, False)
+    found = rules.attribution_gaps([orphan], {}, [Credit("006C", "linear", Decimal(50))], NOW)
+    assert [(f.record_id, f.salesforce_value) for f in found] == [("006C", "50")]
 
 
 def test_summary_lists_every_category() -> None:
