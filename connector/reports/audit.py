@@ -96,18 +96,19 @@ def render_history(rows: Sequence[Mapping[str, Any]], console: Console) -> None:
 # ------------------------------------------------------------------- HTML
 
 
-def _category_chart(summary: Mapping[str, int]) -> Any:
+def category_chart(summary: Mapping[str, int]) -> Any:
     import altair as alt
 
     data = [{"category": c, "findings": n} for c, n in summary.items()]
     return alt.Chart({"values": data}).mark_bar(color="#2f6db3").encode(
         x=alt.X("findings:Q", title="open findings"),
-        y=alt.Y("category:N", sort=list(summary), title=None),
+        y=alt.Y("category:N", sort=list(summary), title=None,
+                axis=alt.Axis(labelLimit=260)),
         tooltip=["category:N", "findings:Q"],
     ).properties(width=520, height=22 * len(data))
 
 
-def _trend_chart(history: Sequence[Mapping[str, Any]]) -> Any:
+def trend_chart(history: Sequence[Mapping[str, Any]]) -> Any:
     import altair as alt
 
     data = []
@@ -118,9 +119,10 @@ def _trend_chart(history: Sequence[Mapping[str, Any]]) -> Any:
     order = [f"#{r['audit_id']} {str(r['as_of'])[:10]}"
              for r in sorted(history, key=lambda r: r["audit_id"])]
     return alt.Chart({"values": data}).mark_line(point=True).encode(
-        x=alt.X("audit:O", sort=order, title="audit"),
+        x=alt.X("audit:O", sort=order, title="audit", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("findings:Q", title="findings"),
-        color=alt.Color("category:N", sort=list(CATEGORIES)),
+        color=alt.Color("category:N", sort=list(CATEGORIES),
+                        legend=alt.Legend(labelLimit=260)),
         tooltip=["audit:O", "category:N", "findings:Q"],
     ).properties(width=620, height=260)
 
@@ -138,8 +140,8 @@ def render_html(result: AuditResult, history: Sequence[Mapping[str, Any]]) -> st
                "API calls": calls.get("total", 0), "seconds": f"{result.seconds:.1f}"}
     overview = page.Section("Summary", [
         page.Figures(figures),
-        page.Chart("Findings by category", _category_chart(summary), id="chart-categories"),
-        page.Chart("Findings across audits", _trend_chart(history), id="chart-trend"),
+        page.Chart("Findings by category", category_chart(summary), id="chart-categories"),
+        page.Chart("Findings across audits", trend_chart(history), id="chart-trend"),
     ])
     for note in result.notes:
         overview.blocks.append(page.Text(f"Note: {note}"))
