@@ -230,6 +230,11 @@ def audit(
     history: Annotated[bool, typer.Option("--history", help="list past audits and "
                                           "exit")] = False,
     top: Annotated[int, typer.Option(help="findings shown by --format table")] = 20,
+    fix: Annotated[bool, typer.Option("--fix", help="then write the fixable findings (drift, "
+                                      "missing records and members) as a sync would; "
+                                      "never write-once fields, never merges")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="with --fix: count what it "
+                                          "would write, write nothing")] = False,
     as_of: AsOfOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
@@ -244,7 +249,7 @@ def audit(
         try:
             return audit_command(settings, mappings, store, fmt=fmt.value, out=out_file,
                                  fail_on=fail_on, history=history, as_of=_parse_as_of(as_of),
-                                 top=top)
+                                 top=top, fix=fix, dry_run=dry_run)
         finally:
             store.close()
 

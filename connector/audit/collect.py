@@ -62,6 +62,7 @@ class Gathered:
     """Everything the rules need, as plain values."""
 
     plan: Plan
+    planner: Planner
     people: list[rules.PersonRecord]
     campaigns: list[tuple[str, str, str | None]]
     known_map_ids: list[str]
@@ -116,7 +117,8 @@ def _flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def plan_everyone(copy: StateStore, mappings: Mappings, as_of: datetime, tz: Any) -> Plan:
+def plan_everyone(copy: StateStore, mappings: Mappings, as_of: datetime,
+                  tz: Any) -> tuple[Plan, Planner]:
     """The sync's planner over every MAP person: the connector's full intent.
     (The same calls ``Sync._plan`` makes, with every person in scope.)"""
     planner = Planner(copy, mappings, as_of=as_of, tz=tz)
@@ -129,7 +131,7 @@ def plan_everyone(copy: StateStore, mappings: Mappings, as_of: datetime, tz: Any
         rows.setdefault(str(row.parent_id), []).append(row)
     planner.plan_statuses(plan, existing, rows, new_campaign_refs=new_refs)
     planner.plan_people(plan, set(copy.all_map_ids()))
-    return plan
+    return plan, planner
 
 
 def _people_records(copy: StateStore, mappings: Mappings,
@@ -160,7 +162,7 @@ def gather(client: SalesforceClient, store: StateStore, copy: StateStore, mappin
     on_phase("reading Salesforce (full)")
     refresh_mirror(client, describe, copy, mappings, run_id, full=True)
     on_phase("computing what the connector intends")
-    plan = plan_everyone(copy, mappings, as_of, tz)
+    plan, planner = plan_everyone(copy, mappings, as_of, tz)
     actual: dict[str, int] = {}
     people = _people_records(copy, mappings, actual)
     program_key = mappings.fields.obj("Campaign").field("program_id").api_name
@@ -173,7 +175,8 @@ def gather(client: SalesforceClient, store: StateStore, copy: StateStore, mappin
                 for obj in ("Lead", "Contact", "Campaign", "CampaignMember")}
     links = store.links()
     gathered = Gathered(
-        plan=plan, people=people, campaigns=campaigns, known_map_ids=copy.all_map_ids(),
+        plan=plan, planner=planner, people=people, campaigns=campaigns,
+        known_map_ids=copy.all_map_ids(),
         known_program_ids=sorted(copy.programs()),
         previously_linked={m: lk.sf_id for m, lk in links.items() if lk.sf_id},
         failures=[rules.WriteFailure(

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from connector.config import Settings
+from connector.errors import ConfigError
 from connector.mappings import Mappings
 from connector.state import findings as findings_state
 from connector.state.store import StateStore
@@ -27,8 +28,9 @@ def _write(text: str, out: Path | None) -> None:
 
 def audit_command(settings: Settings, mappings: Mappings, store: StateStore, *, fmt: str,
                   out: Path | None, fail_on: str | None, history: bool, as_of: datetime,
-                  top: int = 20) -> int:
-    """Returns the exit code: 1 when a ``--fail-on`` threshold is exceeded."""
+                  top: int = 20, fix: bool = False, dry_run: bool = False) -> int:
+    """Returns the exit code: 1 when a ``--fail-on`` threshold is exceeded or a fix
+    could not write every record."""
     from rich.console import Console
 
     from connector.reports import audit as report
@@ -36,6 +38,8 @@ def audit_command(settings: Settings, mappings: Mappings, store: StateStore, *, 
     from connector.reports.console import out as stdout
 
     thresholds = parse_fail_on(fail_on)  # a usage error before any API call
+    if dry_run and not fix:
+        raise ConfigError("--dry-run goes with --fix (an audit alone writes nothing)")
     if history:
         rows = findings_state.history(store)
         if fmt == "json":
@@ -48,7 +52,8 @@ def audit_command(settings: Settings, mappings: Mappings, store: StateStore, *, 
         if fmt == "table":
             err.print(f"- {name}", highlight=False)
 
-    result = run_audit(settings, mappings, store, as_of=as_of, on_phase=phase)
+    result = run_audit(settings, mappings, store, as_of=as_of, on_phase=phase, fix=fix,
+                       dry_run=dry_run)
     if fmt == "json":
         _write(json.dumps(result.as_json(), indent=2, default=str) + "\n", out)
     elif fmt == "csv":
@@ -66,5 +71,8 @@ def audit_command(settings: Settings, mappings: Mappings, store: StateStore, *, 
     for category, (count, limit) in sorted(over.items()):
         err.print(f"[red]--fail-on:[/red] {category} has {count} finding(s), more than "
                   f"{limit}", highlight=False)
-    return 1 if over else 0
+    if result.fix is not None and fmt != "json":
+        report.render_fix(result.fix, err)
+    failed = result.fix is not None and (result.fix.failed > 0 or bool(result.fix.stopped))
+    return 1 if over or failed else 0
 

@@ -20,6 +20,7 @@ from connector.state.store import StateStore
 
 from . import rules
 from .collect import Gathered, gather, store_copy
+from .fix import FixOutcome, execute_fix
 
 
 @dataclass
@@ -36,6 +37,7 @@ class AuditResult:
     closed_findings: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    fix: FixOutcome | None = None
 
     @property
     def summary(self) -> dict[str, int]:
@@ -64,6 +66,7 @@ class AuditResult:
             "closed_findings": self.closed_findings,
             "notes": self.notes,
             "seconds": round(self.seconds, 2),
+            "fix": self.fix.as_dict() if self.fix else None,
         }
 
     def exceeded(self, thresholds: Mapping[str, int]) -> dict[str, tuple[int, int]]:
@@ -117,7 +120,10 @@ def apply_rules(g: Gathered, mappings: Mappings, as_of: datetime) -> list[rules.
 def run_audit(settings: Settings, mappings: Mappings, store: StateStore, *, as_of: datetime,
               http: requests.Session | None = None,
               sleep: Callable[[float], None] = time.sleep,
-              on_phase: Callable[[str], None] = lambda name: None) -> AuditResult:
+              on_phase: Callable[[str], None] = lambda name: None,
+              fix: bool = False, dry_run: bool = False) -> AuditResult:
+    """Audit, record the findings' state, and with ``fix`` execute the fixable
+    findings as a plan (``dry_run``: only count what the fix would write)."""
     started = datetime.now(UTC)
     clock = time.monotonic()
     client = SalesforceClient(settings.salesforce, http=http, sleep=sleep)
@@ -125,17 +131,22 @@ def run_audit(settings: Settings, mappings: Mappings, store: StateStore, *, as_o
     with store_copy(store) as copy:
         gathered = gather(client, store, copy, mappings, as_of=as_of,
                           tz=settings.salesforce.tz, on_phase=on_phase)
-    found = apply_rules(gathered, mappings, as_of)
-    checked = set(rules.CATEGORIES)
-    if not gathered.attribution_checked:
-        checked.discard("attribution_gap")
-    calls = client.log.summary()
-    result = AuditResult(0, as_of, found, {}, calls, gathered.expected, gathered.actual,
-                         notes=gathered.notes)
-    recorded = findings_state.record_audit(
-        store, as_of=as_of, started_at=started, status="ok", summary=result.summary,
-        api_calls=int(calls.get("total", 0)),
-        findings=[(f.key, f.category, f.as_dict()) for f in found], checked=checked)
+        found = apply_rules(gathered, mappings, as_of)
+        checked = set(rules.CATEGORIES)
+        if not gathered.attribution_checked:
+            checked.discard("attribution_gap")
+        calls = client.log.summary()
+        result = AuditResult(0, as_of, found, {}, calls, gathered.expected, gathered.actual,
+                             notes=gathered.notes)
+        recorded = findings_state.record_audit(
+            store, as_of=as_of, started_at=started, status="ok", summary=result.summary,
+            api_calls=int(calls.get("total", 0)),
+            findings=[(f.key, f.category, f.as_dict()) for f in found], checked=checked)
+        if fix:
+            on_phase("fixing" + (" (dry run)" if dry_run else ""))
+            result.fix = execute_fix(client, store, mappings, gathered.plan, gathered.planner,
+                                     as_of=as_of, dry_run=dry_run)
+            result.api_calls = client.log.summary()
     result.audit_id = recorded.audit_id
     result.opened, result.closed = recorded.opened, recorded.closed
     result.opened_at = recorded.opened_at

@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from connector.audit.fix import FixOutcome
 from connector.audit.rules import CATEGORIES
 from connector.audit.run import AuditResult
 from connector.reports.csv_safe import to_csv
@@ -91,6 +92,26 @@ def render_history(rows: Sequence[Mapping[str, Any]], console: Console) -> None:
                       str(sum(summary.values())), str(r["opened"]), str(r["closed"]),
                       str(r["api_calls"]), top or "-")
     console.print(table)
+
+
+def render_fix(fix: FixOutcome, console: Console) -> None:
+    """What ``--fix`` wrote (or, with ``--dry-run``, would write)."""
+    verb = "would write" if fix.dry_run else "wrote"
+    parts = []
+    for obj, counts in sorted(fix.planned.items()):
+        done = fix.objects.get(obj, {})
+        if fix.dry_run:
+            parts.append(f"{obj} {counts['create']} create(s), {counts['update']} update(s)")
+        else:
+            parts.append(f"{obj} {done.get('created', 0)} created, {done.get('updated', 0)} "
+                         f"updated, {done.get('failed', 0)} failed")
+    console.print(f"Fix {verb}: " + ("; ".join(parts) or "nothing (no fixable finding)")
+                  + ". Duplicates and write-once conflicts are left for a person to decide.",
+                  highlight=False)
+    if fix.stopped:
+        console.print(f"[yellow]Fix stopped early:[/yellow] {fix.stopped}", highlight=False)
+    if not fix.dry_run:
+        console.print("Run `connector audit` again to see what is left.", highlight=False)
 
 
 # ------------------------------------------------------------------- HTML

@@ -137,3 +137,14 @@ def test_the_sync_summary_names_rejected_rows_and_points_to_the_audit(
     [problem] = data["first_problems"]
     assert (problem["kind"], problem["file"], problem["row"], problem["field"]) == \
         ("rejected_input", "touches.csv", 3, "occurred_at")
+
+
+def test_fix_dry_run_writes_nothing_and_dry_run_alone_is_a_usage_error(
+        env: EmulatorHandle) -> None:
+    assert runner.invoke(app, ["audit", "--dry-run", *AS_OF]).exit_code == 2
+    env.reset_stats()
+    result = runner.invoke(app, ["audit", "--fix", "--dry-run", "--format", "json", *AS_OF])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["fix"]["dry_run"] is True and data["fix"]["planned"] == {}
+    assert env.stats()["api_calls"]["write"] == 0

@@ -129,3 +129,42 @@ def test_each_planted_discrepancy_is_found_and_nothing_else(rig: Rig) -> None:
     [closed] = fixed.closed_findings
     assert closed["category"] == "missing_in_map"
     assert closed["closed_at"].startswith("2026-11-02")
+
+
+def test_fix_writes_the_fixable_findings_and_leaves_the_rest(rig: Rig) -> None:
+    export = _export(rig)
+    export.write()
+    assert rig.sync().status == "ok"
+    sf = rig.org.salesforce()
+    leads = _ids(rig, "SELECT Id, MAP_Id__c FROM Lead")
+    sf.Lead.update(leads["P1"], {"First_Touch_Channel__c": "Carrier Pigeon"})
+    sf.Lead.update(leads["P4"], {"Original_Source__c": "Trade Show"})
+    [member] = rig.query(f"SELECT Id FROM CampaignMember WHERE LeadId = '{leads['P2']}'")
+    sf.CampaignMember.delete(member["Id"])
+    sf.Lead.create({"LastName": "Cy", "Company": "Gamma", "Email": "cy@gamma.com"})
+    sf.Lead.delete(leads["P6"])
+
+    rig.org.reset_stats()
+    dry = _audit(rig, fix=True, dry_run=True)
+    assert dry.fix is not None and dry.fix.dry_run
+    assert dry.fix.planned == {"Lead": {"create": 1, "update": 1},
+                               "CampaignMember": {"create": 1, "update": 0}}
+    assert rig.org.stats()["api_calls"]["write"] == 0
+    fixable = {"field_drift", "campaign_member_gap", "missing_in_salesforce", "count_mismatch"}
+    assert fixable <= {f.category for f in dry.findings}
+
+    fixed = _audit(rig, fix=True)
+    assert fixed.fix is not None and fixed.fix.failed == 0
+    [lead] = rig.query(f"SELECT First_Touch_Channel__c, Original_Source__c FROM Lead "
+                       f"WHERE Id = '{leads['P1']}'")
+    assert lead["First_Touch_Channel__c"] == "Webinar"
+    [p4] = rig.query(f"SELECT Original_Source__c FROM Lead WHERE Id = '{leads['P4']}'")
+    assert p4["Original_Source__c"] == "Trade Show"  # write-once: never overwritten
+    cys = rig.query("SELECT Id FROM Lead WHERE Email = 'cy@gamma.com'")
+    assert len(cys) == 2  # duplicates are never merged
+    after = _audit(rig)
+    left = {f.category for f in after.findings}
+    assert not left & fixable, [f.as_dict() for f in after.findings]
+    assert {"duplicate", "original_source_conflict", "rejected_input",
+            "unmapped_program"} <= left
+    assert after.closed >= 4
