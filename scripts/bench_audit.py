@@ -54,9 +54,10 @@ def measure(data_dir: Path) -> dict[str, Any]:
         start = time.perf_counter()
         with store_copy(store) as copy:
             client = SalesforceClient(settings.salesforce).connect()
-            require_valid_mappings(DescribeCache(client), mappings, SYNC_OBJECTS)
+            describe = DescribeCache(client)
+            require_valid_mappings(describe, mappings, SYNC_OBJECTS)
             run_id = copy.start_run("bench", DEFAULT_AS_OF)
-            refresh_mirror(client, DescribeCache(client), copy, mappings, run_id, full=True)
+            refresh_mirror(client, describe, copy, mappings, run_id, full=True)
         refresh_seconds = time.perf_counter() - start
         refresh_calls = org.stats()["api_calls"]
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from connector.audit.run import AuditResult, run_audit
 from tests.e2e.harness import AS_OF, Rig
+
+pytestmark = pytest.mark.e2e
 
 
 def _audit(rig: Rig, **kw: Any) -> AuditResult:
