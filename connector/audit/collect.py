@@ -134,8 +134,11 @@ def plan_everyone(copy: StateStore, mappings: Mappings, as_of: datetime,
     return plan, planner
 
 
-def _people_records(copy: StateStore, mappings: Mappings,
-                    actual: dict[str, int]) -> list[rules.PersonRecord]:
+def _people_records(copy: StateStore, mappings: Mappings, actual: dict[str, int],
+                    rejected: set[str]) -> list[rules.PersonRecord]:
+    """Every Lead and Contact; counts those the connector manages (a MAP id, not
+    converted), leaving out MAP people whose rows were rejected (their
+    ``rejected_input`` finding explains them)."""
     out = []
     for sobject in ("Lead", "Contact"):
         key_field = mappings.fields.obj(sobject).field("map_id").api_name
@@ -143,7 +146,7 @@ def _people_records(copy: StateStore, mappings: Mappings,
         for row in copy.mirror_all(sobject):
             converted = bool(row.fields.get("IsConverted"))
             map_id = row.fields.get(key_field) or None
-            managed += bool(map_id) and not converted
+            managed += bool(map_id) and not converted and str(map_id).lower() not in rejected
             out.append(rules.PersonRecord(sobject, row.id, row.email, map_id,
                                           row.created_date, converted))
         actual[sobject] = managed
@@ -163,8 +166,14 @@ def gather(client: SalesforceClient, store: StateStore, copy: StateStore, mappin
     refresh_mirror(client, describe, copy, mappings, run_id, full=True)
     on_phase("computing what the connector intends")
     plan, planner = plan_everyone(copy, mappings, as_of, tz)
+    rejections = [rules.RejectedRow(
+        str(d.payload.get("kind") or "row"), d.file, d.row, d.field,
+        d.payload.get("value"), d.message, d.payload.get("record_id"))
+        for d in store.dead_letters("rejected_input")]
+    rejected_people = {r.record_id.lower() for r in rejections
+                       if r.kind == "person" and r.record_id}
     actual: dict[str, int] = {}
-    people = _people_records(copy, mappings, actual)
+    people = _people_records(copy, mappings, actual, rejected_people)
     program_key = mappings.fields.obj("Campaign").field("program_id").api_name
     campaigns = [(row.id, str(row.fields.get(program_key)), row.fields.get("Name"))
                  for row in copy.mirror_all("Campaign") if row.fields.get(program_key)]
@@ -176,17 +185,14 @@ def gather(client: SalesforceClient, store: StateStore, copy: StateStore, mappin
     links = store.links()
     gathered = Gathered(
         plan=plan, planner=planner, people=people, campaigns=campaigns,
-        known_map_ids=copy.all_map_ids(),
+        known_map_ids=[*copy.all_map_ids(), *rejected_people],
         known_program_ids=sorted(copy.programs()),
         previously_linked={m: lk.sf_id for m, lk in links.items() if lk.sf_id},
         failures=[rules.WriteFailure(
             d.sobject, d.ref, d.map_id, d.payload.get("record_id"), d.error_code, d.message,
             tuple(d.payload.get("error_fields") or ()), d.attempts, d.created_at)
             for d in store.dead_letters("failed_write")],
-        rejections=[rules.RejectedRow(
-            str(d.payload.get("kind") or "row"), d.file, d.row, d.field,
-            d.payload.get("value"), d.message, d.payload.get("record_id"))
-            for d in store.dead_letters("rejected_input")],
+        rejections=rejections,
         expected=expected, actual=actual)
     on_phase("reading opportunities and attribution")
     _gather_attribution(client, copy, mappings, plan, gathered)

@@ -265,7 +265,8 @@ def from_planner(findings: Iterable[Mapping[str, Any]]) -> list[AuditFinding]:
 
 def missing_in_map(records: Iterable[PersonRecord],
                    known_map_ids: Iterable[str]) -> list[AuditFinding]:
-    """Leads and Contacts carrying a ``MAP_Id__c`` the MAP does not know."""
+    """Leads and Contacts carrying a ``MAP_Id__c`` the MAP does not know (MAP people
+    whose rows were rejected count as known: ``rejected_input`` names them)."""
     known = {m.lower() for m in known_map_ids}
     out = []
     for r in records:

@@ -172,3 +172,14 @@ def test_fix_writes_the_fixable_findings_and_leaves_the_rest(rig: Rig) -> None:
     assert {"duplicate", "original_source_conflict", "rejected_input",
             "unmapped_program"} <= left
     assert after.closed >= 4
+
+
+def test_a_record_of_a_person_whose_row_was_rejected_is_not_missing_in_map(rig: Rig) -> None:
+    (rig.export().person("P1", "ada@acme.com")
+     .person("P2", "bob@beta.com", annual_revenue="ten million").write())
+    rig.sync()
+    rig.org.salesforce().Lead.create({"LastName": "Bob", "Company": "Beta", "MAP_Id__c": "P2"})
+    result = _audit(rig)
+    assert [(f.category, f.map_id, f.field) for f in result.findings] == [
+        ("rejected_input", "P2", "annual_revenue")]
+    assert result.expected == result.actual
