@@ -183,3 +183,20 @@ def test_a_record_of_a_person_whose_row_was_rejected_is_not_missing_in_map(rig: 
     assert [(f.category, f.map_id, f.field) for f in result.findings] == [
         ("rejected_input", "P2", "annual_revenue")]
     assert result.expected == result.actual
+
+
+def test_a_person_s_rejected_rows_and_failed_writes_are_named(rig: Rig) -> None:
+    from connector.audit.problems import person_problems
+
+    (rig.export().person("P1", "ada@acme.com")
+     .person("P2", "bob@beta.com", annual_revenue="ten million").write())
+    rig.org.set_faults([{"match": "composite/sobjects", "error": "UNABLE_TO_LOCK_ROW",
+                         "scope": "record", "rate": 1.0, "seed": 1}])
+    assert rig.sync().status == "partial"
+    store = rig.store()
+    [rejected] = person_problems(store, "BOB@beta.com")
+    assert (rejected["category"], rejected["file"], rejected["row"], rejected["field"]) == \
+        ("rejected_input", "people.csv", 3, "annual_revenue")
+    [failed] = person_problems(store, "P1")
+    assert failed["category"] == "failed_write" and failed["error_code"] == "UNABLE_TO_LOCK_ROW"
+    assert person_problems(store, "nobody@x.com") == []
