@@ -57,16 +57,18 @@ def render_table(result: AuditResult, console: Console, top: int = 20) -> None:
         counts.add_row(obj, str(want), str(have) if want == have else f"[red]{have}[/red]")
     console.print(counts)
     if result.findings:
-        table = RichTable(title=f"Top findings ({min(top, len(result.findings))} of "
-                                f"{len(result.findings)})", title_justify="left")
-        for col in ("category", "record", "field", "salesforce", "expected", "detail / action"):
-            table.add_column(col)
+        # a list, not a table: details and actions stay readable in any terminal
+        console.print(f"[bold]Top findings[/bold] ({min(top, len(result.findings))} of "
+                      f"{len(result.findings)})", highlight=False)
         for f in result.findings[:top]:
-            record = f"{f.object or ''} {f.record_id or f.map_id or ''}".strip()
-            table.add_row(f.category, _short(record, 40), _short(f.field, 28),
-                          _short(f.salesforce_value, 24), _short(f.expected_value, 24),
-                          f"{_short(f.detail, 90)}\n[dim]-> {_short(f.action, 90)}[/dim]")
-        console.print(table)
+            record = " ".join(x for x in (f.object, f.record_id or f.map_id) if x)
+            values = (f" {_short(f.salesforce_value, 40)} -> {_short(f.expected_value, 40)}"
+                      if f.salesforce_value is not None or f.expected_value is not None
+                      else "")
+            console.print(f"- [bold]{f.category}[/bold] {record}"
+                          + (f" {f.field}:" if f.field else "") + values, highlight=False)
+            console.print(f"  {f.detail}", highlight=False, style="dim")
+            console.print(f"  -> {f.action}", highlight=False)
     calls = result.api_calls
     by_kind = ", ".join(f"{k} {v}" for k, v in calls.get("by_kind", {}).items())
     console.print(f"Opened {result.opened}, closed {result.closed} since the last audit. "
