@@ -63,9 +63,18 @@ def measure(data_dir: Path) -> dict[str, Any]:
 
         org.reset()
         start = time.perf_counter()
-        result = run_audit(settings, mappings, store, as_of=DEFAULT_AS_OF)
+        phases: dict[str, float] = {}
+
+        def phase(name: str) -> None:
+            phases[name] = time.perf_counter()  # when each phase started
+
+        result = run_audit(settings, mappings, store, as_of=DEFAULT_AS_OF, on_phase=phase)
         audit_seconds = time.perf_counter() - start
         audit_calls = org.stats()["api_calls"]
+        marks = [("connect and copy the state", start), *phases.items(),
+                 ("end", start + audit_seconds)]
+        split = {name: round(marks[i + 1][1] - at, 1)
+                 for i, (name, at) in enumerate(marks[:-1])}
         store.close()
         return {
             "people": first.plan.people_in_scope, "first_sync_status": first.status,
@@ -75,7 +84,7 @@ def measure(data_dir: Path) -> dict[str, Any]:
             "audit": {"seconds": round(audit_seconds, 1), "reads": audit_calls["read"],
                       "writes": audit_calls["write"],
                       "by_endpoint": audit_calls.get("by_endpoint", {}),
-                      "findings": result.summary},
+                      "findings": result.summary, "phases": split},
             "ratio": round(audit_calls["read"] / max(1, refresh_calls["read"]), 2),
             "peak_rss_mb": round(peak_rss_mb(), 1),
         }
@@ -98,6 +107,7 @@ def main() -> None:
               f"{row['refresh']['seconds']} s; audit {row['audit']['reads']} read calls, "
               f"{row['audit']['writes']} writes in {row['audit']['seconds']} s "
               f"(ratio {row['ratio']}x); peak {row['peak_rss_mb']} MB", flush=True)
+        print(f"  audit phases (s): {row['audit']['phases']}", flush=True)
         print(f"  findings: { {k: v for k, v in row['audit']['findings'].items() if v} }",
               flush=True)
     print(json.dumps(report))

@@ -131,6 +131,7 @@ def run_audit(settings: Settings, mappings: Mappings, store: StateStore, *, as_o
     with store_copy(store) as copy:
         gathered = gather(client, store, copy, mappings, as_of=as_of,
                           tz=settings.salesforce.tz, on_phase=on_phase)
+        on_phase("applying the rules, recording the findings")
         found = apply_rules(gathered, mappings, as_of)
         checked = set(rules.CATEGORIES)
         if not gathered.attribution_checked:
