@@ -67,6 +67,8 @@ class Gathered:
     campaigns: list[tuple[str, str, str | None]]
     known_map_ids: list[str]
     known_program_ids: list[str]
+    programs: list[tuple[str, str | None, str | None, str | None]]
+    unknown_programs: dict[str, int]
     previously_linked: dict[str, str]
     failures: list[rules.WriteFailure]
     rejections: list[rules.RejectedRow]
@@ -183,10 +185,14 @@ def gather(client: SalesforceClient, store: StateStore, copy: StateStore, mappin
     expected = {obj: sum(counts.get(obj, {}).values())
                 for obj in ("Lead", "Contact", "Campaign", "CampaignMember")}
     links = store.links()
+    programs = copy.programs()
     gathered = Gathered(
         plan=plan, planner=planner, people=people, campaigns=campaigns,
         known_map_ids=[*copy.all_map_ids(), *rejected_people],
-        known_program_ids=sorted(copy.programs()),
+        known_program_ids=sorted(programs),
+        programs=[(p.program_id, p.name, p.channel, p.channel_raw)
+                  for _, p in sorted(programs.items())],
+        unknown_programs=copy.unknown_program_ids(),
         previously_linked={m: lk.sf_id for m, lk in links.items() if lk.sf_id},
         failures=[rules.WriteFailure(
             d.sobject, d.ref, d.map_id, d.payload.get("record_id"), d.error_code, d.message,

@@ -226,15 +226,36 @@ def campaign_member_gap(writes: Iterable[PlannedWrite], status_field: str) -> li
     return out
 
 
+def unmapped_programs(programs: Iterable[tuple[str, str | None, str | None, str | None]],
+                      unknown: Mapping[str, int]) -> list[AuditFinding]:
+    """Programs (id, name, channel, channel as the MAP wrote it) whose channel is
+    outside the taxonomy, and program ids named by touches but absent from the
+    export (with how many touches name them)."""
+    out = []
+    for pid, name, channel, raw in programs:
+        if channel is None:
+            out.append(AuditFinding(
+                "unmapped_program", "Campaign", None, None, "Channel__c", None, raw,
+                f"program {pid} ({name or 'no name'}) has channel {raw!r}, which is not in "
+                f"the channel taxonomy", "map the channel in channels.yaml (or fix it in the "
+                "MAP); its campaign has no channel until then", {"key": pid}))
+    for pid, count in sorted(unknown.items()):
+        out.append(AuditFinding(
+            "unmapped_program", "Campaign", None, None, None, None, pid,
+            f"{count} touch(es) name program {pid}, which the MAP export does not list; they "
+            f"count for sources and scores but have no campaign",
+            "add the program to the MAP export (or fix the touches' program id)",
+            {"key": pid, "touches": count}))
+    return out
+
+
 def from_planner(findings: Iterable[Mapping[str, Any]]) -> list[AuditFinding]:
-    """The planner's own findings (write-once conflicts, unmapped programs,
-    duplicate accounts, people without a usable email), once each; person
-    duplicates are found by ``duplicates`` over the whole org instead."""
+    """The planner's own findings (write-once conflicts, duplicate accounts, people
+    without a usable email), once each; person duplicates are found by
+    ``duplicates`` over the whole org, and programs by ``unmapped_programs``."""
     actions = {
         "original_source_conflict": "nothing is overwritten: correct the Salesforce value "
                                     "by hand if the MAP is right, or leave it",
-        "unmapped_program": "give the program a channel of the taxonomy (channels.yaml) or "
-                            "add the program to the MAP export",
         "duplicate": "merge the duplicate accounts in Salesforce (the connector never merges)",
         "missing_in_salesforce": "fix the person's email in the MAP",
     }

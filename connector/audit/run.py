@@ -106,6 +106,7 @@ def apply_rules(g: Gathered, mappings: Mappings, as_of: datetime) -> list[rules.
         *rules.field_drift(writes),
         *rules.duplicates(g.people),
         *rules.campaign_member_gap(writes, status_field),
+        *rules.unmapped_programs(g.programs, g.unknown_programs),
         *rules.from_planner(f.as_dict() for f in g.plan.findings),
         *rules.failed_writes(g.failures),
         *rules.rejected_inputs(g.rejections),

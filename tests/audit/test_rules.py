@@ -141,16 +141,29 @@ def test_missing_in_salesforce_says_when_the_record_was_deleted() -> None:
 
 
 def test_planner_findings_are_passed_once_and_person_duplicates_left_out() -> None:
-    base = {"category": "unmapped_program", "object": "Campaign", "record_id": None,
-            "map_id": None, "field": "Channel__c", "salesforce_value": None,
-            "expected_value": "Telepathy", "detail": "program U1"}
+    base = {"category": "original_source_conflict", "object": "Lead", "record_id": "L9",
+            "map_id": "P9", "field": "Original_Source__c", "salesforce_value": "Event",
+            "expected_value": "Webinar", "detail": "write-once"}
     person_dup = {**base, "category": "duplicate", "object": "Lead", "record_id": "L1"}
     account_dup = {**base, "category": "duplicate", "object": "Account", "record_id": "A1",
-                   "map_id": "P1"}
-    found = rules.from_planner([base, base, person_dup, account_dup,
+                   "map_id": "P1", "field": "Website"}
+    programs = {**base, "category": "unmapped_program", "object": "Campaign"}
+    found = rules.from_planner([base, base, person_dup, account_dup, programs,
                                 {**account_dup, "map_id": "P2"}])
-    assert _cats(found) == [("unmapped_program", "Campaign", None, None, "Channel__c"),
-                            ("duplicate", "Account", "A1", None, "Channel__c")]
+    assert _cats(found) == [("original_source_conflict", "Lead", "L9", "P9",
+                             "Original_Source__c"),
+                            ("duplicate", "Account", "A1", None, "Website")]
+
+
+def test_unmapped_programs_are_named_one_by_one() -> None:
+    found = rules.unmapped_programs(
+        [("U1", "Mind reading", None, "Telepathy"), ("U2", None, None, "Telepathy"),
+         ("W1", "Webinar", "Webinar", "webinar")], {"X9": 3})
+    assert [(f.field, f.expected_value, f.key) for f in found] == [
+        ("Channel__c", "Telepathy", "unmapped_program|Campaign|||Channel__c|U1"),
+        ("Channel__c", "Telepathy", "unmapped_program|Campaign|||Channel__c|U2"),
+        (None, "X9", "unmapped_program|Campaign||||X9")]
+    assert found[2].extra["touches"] == 3
 
 
 # ---------------------------------------------------------- state inputs
