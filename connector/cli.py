@@ -180,7 +180,12 @@ def _run_sync(*, dry_run: bool, full: bool, since: str | None, as_of: str | None
     _json_mode(fmt)
     from connector.logs import LoggingReporter, log_run_finished, track_runs
     from connector.metrics import RunMetrics
-    from connector.reports.console import RichReporter, render_sync
+    from connector.reports.console import (
+        RichReporter,
+        problem_rows,
+        render_problems,
+        render_sync,
+    )
     from connector.sync import QuietReporter, Sync, SyncOptions
 
     metrics = RunMetrics("replay" if replay else "sync")
@@ -196,6 +201,8 @@ def _run_sync(*, dry_run: bool, full: bool, since: str | None, as_of: str | None
         try:
             result = Sync(settings, mappings, store, reporter=reporter).run(options)
             summary = metrics.completed(result, store)
+            problems = problem_rows(store.dead_letters(), result.run_id)
+            summary["first_problems"] = problems
         finally:
             store.close()
             lock.release()
@@ -204,6 +211,7 @@ def _run_sync(*, dry_run: bool, full: bool, since: str | None, as_of: str | None
             _emit_json(summary)
         else:
             render_sync(result)
+            render_problems(problems)
         return result.exit_code
 
     code = _guard(lambda: metrics.guard(go))
@@ -275,6 +283,55 @@ def runs(
         out.print(f"{len(dead)} record(s) kept for replay")
 
     _guard(go)
+
+
+# --------------------------------------------------------------- audit
+
+
+class AuditFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    html = "html"
+
+
+@app.command()
+def audit(
+    fmt: Annotated[AuditFormat, typer.Option(
+        "--format", help="table (summary and top findings), json, csv or html (one "
+                         "self-contained file)")] = AuditFormat.table,
+    out_file: Annotated[Path | None, typer.Option("--out", help="write the report to this "
+                                                  "file instead of stdout")] = None,
+    fail_on: Annotated[str | None, typer.Option(
+        "--fail-on", help="CATEGORY=N,...: exit 1 when a category has more than N "
+                          "findings (any=N for the total)")] = None,
+    history: Annotated[bool, typer.Option("--history", help="list past audits and "
+                                          "exit")] = False,
+    top: Annotated[int, typer.Option(help="findings shown by --format table")] = 20,
+    fix: Annotated[bool, typer.Option("--fix", help="then write the fixable findings (drift, "
+                                      "missing records and members) as a sync would; "
+                                      "never write-once fields, never merges")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="with --fix: count what it "
+                                          "would write, write nothing")] = False,
+    as_of: AsOfOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Reconciliation findings: the MAP, the connector's intent and Salesforce compared."""
+    _setup_logging(verbose)
+    _json_mode(Format.json if fmt is AuditFormat.json and out_file is None else Format.table)
+
+    def go() -> int:
+        from connector.audit.command import audit_command
+
+        settings, mappings, store = _context()
+        try:
+            return audit_command(settings, mappings, store, fmt=fmt.value, out=out_file,
+                                 fail_on=fail_on, history=history, as_of=_parse_as_of(as_of),
+                                 top=top, fix=fix, dry_run=dry_run)
+        finally:
+            store.close()
+
+    raise typer.Exit(_guard(go))
 
 
 # ------------------------------------------------------------- explain

@@ -27,7 +27,7 @@ from connector.config import (
     SalesforceSettings,
     Settings,
 )
-from connector.errors import ConfigError
+from connector.errors import ConfigError, ConnectorError
 from connector.logs import LoggingReporter, log_run_finished
 from connector.mappings import bundled_dir, load_mappings
 from connector.reports.console import RichReporter, out, render_sync
@@ -131,12 +131,33 @@ def run_demo(*, people: int = 1000, keep: Path | None = None,
                       f"[bold]{writes} write calls[/bold] (the org's own count).")
             code = max(first.exit_code, second.exit_code)
             example = _an_email(store)
+            _audit(settings, mappings, store, base if keep is not None else None)
         finally:
             store.close()
         _next_steps(base, env, data.map_dir, mappings_dir, keep is not None, example)
     if not keep:
         shutil.rmtree(base, ignore_errors=True)
     return 0 if code in (0, 1) else code
+
+
+def _audit(settings: Settings, mappings: Any, store: Any, kept: Path | None) -> None:
+    """The audit after the sync: what still disagrees, and why (the demo data is
+    deliberately dirty: rejected rows, duplicates, unknown programs)."""
+    from connector.audit.run import run_audit
+    from connector.datagen.generate import DEFAULT_AS_OF
+    from connector.reports.audit import render_html, render_table
+    from connector.state.findings import history
+
+    out.rule("Audit")
+    result = run_audit(settings, mappings, store, as_of=DEFAULT_AS_OF)
+    render_table(result, out, top=8)
+    if kept is not None:
+        try:
+            (kept / "audit.html").write_text(render_html(result, history(store)),
+                                             encoding="utf-8")
+            out.print(f"The audit as one HTML file: {kept / 'audit.html'}")
+        except ConnectorError as exc:  # the reports extra is not installed
+            out.print(f"(no HTML audit report: {exc.message})")
 
 
 def _show_what_was_written(sf: Any) -> None:

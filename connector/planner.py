@@ -184,6 +184,18 @@ class Planner:
 
     # -------------------------------------------------------------- people
 
+    def plan_campaign_steps(self, plan: Plan) -> None:
+        """Campaigns (parents first), then every connector campaign's statuses."""
+        self.plan_campaigns(plan)
+        existing = {pid: value[1] for pid, value in self.campaigns.items()
+                    if value[0] == "id"}
+        new_refs = [value[1] for value in self.campaigns.values() if value[0] == "ref"]
+        rows: dict[str, list[MirrorRow]] = {}
+        for row in self.store.mirror_by("CampaignMemberStatus", "parent_id",
+                                        sorted(existing.values())):
+            rows.setdefault(str(row.parent_id), []).append(row)
+        self.plan_statuses(plan, existing, rows, new_campaign_refs=new_refs)
+
     def plan_people(self, plan: Plan, scope: set[str]) -> None:
         """Match everyone in scope, then plan every record (one plan for all)."""
         self.plan_targets(plan, self.match_people(plan, scope))

@@ -108,7 +108,7 @@ class SyncResult:
         return 1 if self.status == "partial" else 0
 
     def as_json(self) -> dict[str, Any]:
-        """The CONTRACT.md shape, plus details under extra keys."""
+        """The docs/interfaces.md shape, plus details under extra keys."""
         return {
             "run_id": self.run_id,
             "status": self.status,
@@ -346,15 +346,7 @@ class Sync:
                           tz=self.settings.salesforce.tz)
         plan = Plan()
         self.reporter.phase("planning campaigns")
-        planner.plan_campaigns(plan)
-        existing = {pid: value[1] for pid, value in planner.campaigns.items()
-                    if value[0] == "id"}
-        new_refs = [value[1] for value in planner.campaigns.values() if value[0] == "ref"]
-        rows: dict[str, list[Any]] = {}
-        for row in self.store.mirror_by("CampaignMemberStatus", "parent_id",
-                                        sorted(existing.values())):
-            rows.setdefault(str(row.parent_id), []).append(row)
-        planner.plan_statuses(plan, existing, rows, new_campaign_refs=new_refs)
+        planner.plan_campaign_steps(plan)
         scope = self._scope(run_id, options, refresh)
         self.reporter.phase("matching people", total=len(scope))
         targets = planner.match_people(plan, scope)

@@ -1,7 +1,7 @@
 """Streaming writers: the MAP file export (CSV or JSONL) and the Salesforce seed.
 
 Rows go straight to disk as they are generated, so memory stays flat whatever
-the number of people. Column lists are the CONTRACT.md file-export columns.
+the number of people. Column lists are the docs/interfaces.md file-export columns.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The JSON shapes `connector explain` prints for scores, lifecycle and accounts.
 
-CONTRACT.md fixes ``"scores": {"behavior": {"total", "rules": [...]}, "fit":
+docs/interfaces.md fixes ``"scores": {"behavior": {"total", "rules": [...]}, "fit":
 {...}, "lead"}`` and ``"lifecycle": {"stage", "cycle", "dates": {STAGE: DATE},
 "excluded_reason"}``; the rules' points sum to their totals. Kept next to the
 engines so explain and the sync render the very values the engines returned.

@@ -128,6 +128,40 @@ def render_sync(result: SyncResult, console: Console = out) -> None:
         console.print(f"[yellow]Stopped early:[/yellow] {result.stopped}")
 
 
+def problem_rows(dead_letters: Iterable[Any], run_id: int, limit: int = 5) -> list[dict[str, Any]]:
+    """This run's first rejected rows and failed writes, for the run summary
+    (``dead_letters`` are the store's open ``DeadLetter`` values)."""
+    rows = []
+    for d in dead_letters:
+        if d.run_id != run_id:
+            continue
+        fields = d.field or ", ".join(d.payload.get("error_fields") or []) or None
+        rows.append({"kind": d.kind, "file": d.file, "row": d.row, "object": d.sobject,
+                     "record": d.payload.get("record_id") or d.map_id or d.ref,
+                     "field": fields, "error_code": d.error_code, "reason": d.message})
+    rejected = [r for r in rows if r["kind"] == "rejected_input"][:limit]
+    failed = [r for r in rows if r["kind"] == "failed_write"][:limit]
+    return rejected + failed
+
+
+def render_problems(rows: list[dict[str, Any]], console: Console = out) -> None:
+    """Name the first rejected rows and failed writes: file, row, field, error, why."""
+    if not rows:
+        return
+    table = Table(title="First rejected rows and failed writes of this run",
+                  title_justify="left")
+    for col in ("kind", "where", "field", "error code", "reason"):
+        table.add_column(col)
+    for r in rows:
+        where = f"{r['file']}, row {r['row']}" if r["kind"] == "rejected_input" \
+            else f"{r['object']} {r['record']}"
+        table.add_row(r["kind"], _short(where, 40), _short(r["field"], 30),
+                      r["error_code"] or "-", _short(r["reason"], 80))
+    console.print(table)
+    console.print("All of them, with what to do: `connector audit` "
+                  "(`--format csv|html --out FILE` for a file).", highlight=False)
+
+
 def render_plan_samples(plan: Plan, console: Console = out, per_step: int = 3) -> None:
     for step in plan.steps:
         if not step.writes:

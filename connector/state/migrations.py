@@ -159,4 +159,33 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (sf_id, at, reason)
     );
     """,
+    # 3: audit findings as a current state (open until their cause is fixed, then
+    # closed with the date); one row per audit for `connector audit --history`
+    """
+    CREATE TABLE audits (
+        audit_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        as_of TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        api_calls INTEGER NOT NULL,
+        opened INTEGER NOT NULL,
+        closed INTEGER NOT NULL
+    );
+
+    CREATE TABLE audit_findings (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL,
+        category TEXT NOT NULL,
+        data TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        opened_audit INTEGER NOT NULL,
+        seen_audit INTEGER NOT NULL,
+        closed_at TEXT,
+        closed_audit INTEGER
+    );
+    CREATE UNIQUE INDEX ix_audit_open ON audit_findings(key) WHERE closed_audit IS NULL;
+    CREATE INDEX ix_audit_category ON audit_findings(category, closed_audit);
+    """,
 ]
