@@ -137,7 +137,8 @@ def _salesforce_checks(settings: Any, mappings: Any) -> list[Check]:
                              "project deploy start -d DIR/force-app`, and assign the permission "
                              "set MAP_Connector_Integration to the integration user", 2))
         else:
-            count = sum(len(mappings.fields.obj(o).fields) for o in objects)
+            count = sum(len(mappings.fields.objects[o].fields) for o in objects
+                        if o in mappings.fields.objects)
             out.append(Check("mapped fields", True, f"all {count} fields of {', '.join(objects)}"
                              f" present, typed and writable"))
         ladder = [s.label for s in mappings.touches.member_statuses]

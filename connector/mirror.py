@@ -99,7 +99,8 @@ def mirror_specs(mappings: Mappings) -> list[MirrorSpec]:
     f = mappings.fields
 
     def mapped(sobject: str) -> list[str]:
-        return [d.api_name for d in f.obj(sobject).fields.values()]
+        decl = f.objects.get(sobject)  # Opportunity fields are optional in mappings
+        return [d.api_name for d in decl.fields.values()] if decl else []
 
     lead_key = f.obj("Lead").field("map_id").api_name
     contact_key = f.obj("Contact").field("map_id").api_name
@@ -138,12 +139,24 @@ def mirror_specs(mappings: Mappings) -> list[MirrorSpec]:
                          created_date=_stamp(r.get("CreatedDate")),
                          modstamp=_stamp(r.get("SystemModstamp")))
 
+    def opportunity(r: dict[str, Any]) -> MirrorRow:
+        return MirrorRow("Opportunity", r["Id"], r, parent_id=r.get("AccountId"),
+                         created_date=_stamp(r.get("CreatedDate")),
+                         modstamp=_stamp(r.get("SystemModstamp")))
+
+    def role(r: dict[str, Any]) -> MirrorRow:
+        return MirrorRow("OpportunityContactRole", r["Id"], r, parent_id=r.get("OpportunityId"),
+                         contact_id=r.get("ContactId") or None,
+                         created_date=_stamp(r.get("CreatedDate")),
+                         modstamp=_stamp(r.get("SystemModstamp")))
+
     def uniq(*names: Iterable[str]) -> tuple[str, ...]:
         return tuple(dict.fromkeys(n for group in names for n in group))
 
     return [
-        MirrorSpec("Account", uniq(["Name", "Website", "CreatedDate"], mapped("Account")),
-                   None, account),
+        MirrorSpec("Account", uniq(["Name", "Website", "CreatedDate", "Industry",
+                                    "NumberOfEmployees", "AnnualRevenue", "BillingCountry"],
+                                   mapped("Account")), None, account),
         MirrorSpec("Campaign", uniq(["Name", "CreatedDate"], mapped("Campaign")), None, campaign),
         MirrorSpec("CampaignMemberStatus",
                    ("CampaignId", "Label", "HasResponded", "IsDefault", "SortOrder"),
@@ -151,10 +164,18 @@ def mirror_specs(mappings: Mappings) -> list[MirrorSpec]:
         MirrorSpec("Contact", uniq(["Email", "CreatedDate", "AccountId"], mapped("Contact")),
                    None, contact),
         MirrorSpec("Lead", uniq(["Email", "CreatedDate", "IsConverted", "ConvertedContactId",
-                                 "Status"], mapped("Lead")), None, lead),
+                                 "ConvertedDate", "ConvertedOpportunityId", "Status"],
+                                mapped("Lead")), None, lead),
         MirrorSpec("CampaignMember",
                    uniq(["CampaignId", "LeadId", "ContactId", "Status", "HasResponded",
                          "CreatedDate"], mapped("CampaignMember")), managed, member),
+        # stages (Opportunity, Customer) and attribution read opportunities and roles
+        MirrorSpec("Opportunity",
+                   uniq(["Name", "AccountId", "Amount", "StageName", "CloseDate", "IsClosed",
+                         "IsWon", "CreatedDate"], mapped("Opportunity")), None, opportunity),
+        MirrorSpec("OpportunityContactRole",
+                   ("OpportunityId", "ContactId", "Role", "IsPrimary", "CreatedDate"), None,
+                   role),
     ]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from connector.mappings import FieldDecl, ObjectDecl
@@ -74,6 +75,8 @@ class Plan:
     # written to them is planned like any other update.
     implicit: dict[str, tuple[str, str]] = field(default_factory=dict)
     dropped_drift: Counter[str] = field(default_factory=Counter)
+    # map id -> when its computed values next change with time alone
+    due: dict[str, datetime | None] = field(default_factory=dict)
 
     def step(self, name: str, sobject: str, action: Action, *, order: int,
              external_id_field: str | None = None,
@@ -99,6 +102,8 @@ class Plan:
         self.people_in_scope += other.people_in_scope
         self.implicit.update(other.implicit)
         self.dropped_drift.update(other.dropped_drift)
+        if keep is None:
+            self.due.update(other.due)
         for step in other.steps:
             mine = self.step(step.name, step.sobject, step.action, order=step.order,
                              external_id_field=step.external_id_field,

@@ -22,6 +22,7 @@ from connector.campaigns import (
     status_specs,
 )
 from connector.engine.context import PersonContext, Target
+from connector.engine.lifecycle import LifecycleRules
 from connector.engine.person import desired_person
 from connector.identity import (
     Match,
@@ -57,6 +58,8 @@ class Planner:
         self.tz = tz
         self.f = mappings.fields
         self.programs: dict[str, Program] = store.programs()
+        self.rules = LifecycleRules.from_mappings(mappings) if mappings.scoring else \
+            LifecycleRules(mql_threshold=0, fit_minimum=0)
         # program id -> ("id", campaign id) | ("ref", plan ref)
         self.campaigns: dict[str, tuple[str, str]] = {}
 
@@ -304,15 +307,19 @@ class Planner:
                                   if v.email and v.email_valid})
         for primary, members in groups.items():
             people = [unmatched[m] for m in members]
-            if policy == "never" or (policy == "mql" and not any(
-                    (p.map_lifecycle_stage or "").lower() in MQL_STAGES for p in people)):
+            if policy == "never":
                 plan.skipped[f"create_leads={policy}"] += len(members)
                 plan.findings.append(Finding(
                     "missing_in_salesforce", "Lead", None, primary, None, None, None,
                     f"no Lead or Contact matches {people[0].email}; create_leads is {policy}"))
                 continue
             key = f"new:{primary}"
-            targets[key] = Target(key, "Lead", None, list(members), ref=f"Lead:{primary}")
+            # create_leads: mql is decided with the person's lifecycle (planning);
+            # without scoring mappings, by the MAP's own lifecycle stage
+            targets[key] = Target(key, "Lead", None, list(members), ref=f"Lead:{primary}",
+                                  require_mql=policy == "mql",
+                                  map_mql=any((p.map_lifecycle_stage or "").lower()
+                                              in MQL_STAGES for p in people))
             if len(members) > 1:
                 plan.findings.append(Finding(
                     "duplicate", "Lead", None, primary, "Email", None, people[0].email,
@@ -329,6 +336,19 @@ class Planner:
         decls = self.f.obj(target.sobject)
         desired, depends = want.values, want.depends
         record = ctx.record
+        stages = want.stages
+        if stages is not None:
+            due = stages.next_change(self.as_of, self.rules)
+            for m in target.map_ids:
+                plan.due[m] = due
+        if record is None and target.require_mql and not (
+                stages.reached_mql if stages is not None else target.map_mql):
+            plan.skipped["create_leads=mql"] += len(target.map_ids)
+            plan.findings.append(Finding(
+                "missing_in_salesforce", "Lead", None, primary.map_id, None, None, None,
+                f"no Lead or Contact matches {primary.email}; create_leads is mql and "
+                f"the person has not reached MQL"))
+            return
         if record is None:
             for m in target.map_ids:
                 plan.links[m] = Link(m, "Lead", "", "created",

@@ -42,7 +42,8 @@ from connector.sync_preflight import login_first
 
 log = logging.getLogger(__name__)
 
-SYNC_OBJECTS = ("Lead", "Contact", "Account", "Campaign", "CampaignMember")
+SYNC_OBJECTS = ("Lead", "Contact", "Account", "Campaign", "CampaignMember", "Opportunity",
+                "OpportunityContactRole")
 LEDGER_BATCH = 5_000
 # Salesforce person records planned and written per batch: large enough that a
 # batch's steps fill few Bulk 2.0 jobs, small enough to bound memory.
@@ -331,6 +332,8 @@ class Sync:
         scope |= new_campaign_people
         if options.since is not None:
             scope |= store.people_touched_since(options.since)
+        # values that change with time alone: an SLA ran out, points decayed
+        scope |= store.people_due(options.as_of)
         known = set(store.all_map_ids())
         return scope & known
 

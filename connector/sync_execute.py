@@ -75,6 +75,7 @@ class Executor:
             self.store.set_links(self.run_id, [lk for lk in self.plan.links.values()
                                                if lk.sf_id])
             self.store.add_findings(self.run_id, self.plan.findings)
+            self.store.set_due(self.plan.due)
         done: set[str] = set()
         stopped: ConnectorError | None = None
         remaining: Counter[str] = Counter()

@@ -22,6 +22,9 @@ class Target:
     map_ids: list[str]
     ref: str = ""
     converted_from: set[str] = field(default_factory=set)
+    # create_leads: mql -- create only once the person reached MQL
+    require_mql: bool = False
+    map_mql: bool = False  # the MAP's own stage says MQL or later
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,9 @@ class PersonContext:
     record_history: Mapping[str, tuple[tuple[datetime, str], ...]]
     converted_from: frozenset[str]                  # Leads converted into this Contact
     members: Mapping[str, MirrorRow]                # campaign id -> its member row
+    converted_leads: tuple[MirrorRow, ...] = ()     # mirror rows of those Leads
+    # (contact role, its opportunity) for every role of this Contact
+    roles: tuple[tuple[MirrorRow, MirrorRow], ...] = ()
 
     @property
     def map_ids(self) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from connector.cycles import status_closes
 from connector.engine.context import PersonContext
+from connector.engine.person_stages import PersonStages, person_stages
 from connector.mappings import Mappings, ObjectDecl
 from connector.models import Program
 from connector.policies import canonical
@@ -33,6 +34,7 @@ class PersonDesired:
     depends: dict[str, str]
     new_cycle: bool
     skip: frozenset[str]
+    stages: PersonStages | None = None
 
 
 def close_events(ctx: PersonContext, recycle_statuses: frozenset[str],
@@ -51,7 +53,10 @@ def desired_person(ctx: PersonContext, programs: Mapping[str, Program],
                    primary_map_id: str, as_of: datetime) -> PersonDesired:
     people = {p.map_id: p for p in ctx.people}
     primary = people[primary_map_id]
-    closes = close_events(ctx, frozenset(mappings.sync.recycle_statuses), as_of)
+    stages = person_stages(ctx, mappings, primary_map_id, as_of)
+    # the lifecycle adds SLA recycles to the recycle statuses' closes
+    closes = list(stages.life.close_events) if stages is not None else \
+        close_events(ctx, frozenset(mappings.sync.recycle_statuses), as_of)
     sources = compute_source_fields(list(ctx.people), list(ctx.touches), programs,
                                     closes, mappings.channels)
     decls = mappings.fields.obj(ctx.target.sobject)
@@ -67,6 +72,7 @@ def desired_person(ctx: PersonContext, programs: Mapping[str, Program],
         "annual_revenue": primary.annual_revenue,
         "country": primary.country,
         **source_values(sources),
+        **(stages.values() if stages is not None else {}),
     }
     depends: dict[str, str] = {}
     for key, touch in (("first_touch_campaign", sources.first_touch),
@@ -83,7 +89,7 @@ def desired_person(ctx: PersonContext, programs: Mapping[str, Program],
     if record is not None:
         new_cycle = _new_cycle(decls, record.fields, sources)
         skip = _original_source_skip(decls, values, record.fields)
-    return PersonDesired(sources, tuple(closes), values, depends, new_cycle, skip)
+    return PersonDesired(sources, tuple(closes), values, depends, new_cycle, skip, stages)
 
 
 def _new_cycle(decls: ObjectDecl, current: Mapping[str, Any], sources: SourceFields) -> bool:

@@ -28,9 +28,12 @@ def gather_targets(store: StateStore, targets: Sequence[Target]) -> list[PersonC
     # the Leads converted into these Contacts: their recycle history and their
     # Campaign Members belong to the Contact now
     converted: dict[str, set[str]] = {}
+    converted_rows: dict[str, list[MirrorRow]] = {}
     for lead in store.mirror_by("Lead", "parent_id", ids["Contact"]):
         if lead.parent_id:
             converted.setdefault(lead.parent_id, set()).add(lead.id)
+            converted_rows.setdefault(lead.parent_id, []).append(lead)
+    roles = _roles(store, ids["Contact"])
     for target in targets:
         if target.sf_id and target.sobject == "Contact":
             target.converted_from |= converted.get(target.sf_id, set())
@@ -57,7 +60,24 @@ def gather_targets(store: StateStore, targets: Sequence[Target]) -> list[PersonC
             written=written.get(target.sobject, {}).get(target.sf_id or "", {}),
             person_events=person_events, record_history=history,
             converted_from=frozenset(target.converted_from),
-            members=_members_of(members, target)))
+            members=_members_of(members, target),
+            converted_leads=tuple(sorted(converted_rows.get(target.sf_id or "", []),
+                                         key=lambda r: r.id)),
+            roles=tuple(roles.get(target.sf_id or "", ()))))
+    return out
+
+
+def _roles(store: StateStore,
+           contact_ids: Sequence[str]) -> dict[str, list[tuple[MirrorRow, MirrorRow]]]:
+    """Contact id -> (contact role, opportunity) pairs, two lookups per batch."""
+    rows = store.mirror_by("OpportunityContactRole", "contact_id", contact_ids)
+    opportunities = store.mirror_get("Opportunity", sorted({str(r.parent_id) for r in rows
+                                                            if r.parent_id}))
+    out: dict[str, list[tuple[MirrorRow, MirrorRow]]] = {}
+    for row in sorted(rows, key=lambda r: r.id):
+        opp = opportunities.get(str(row.parent_id))
+        if opp is not None and row.contact_id:
+            out.setdefault(row.contact_id, []).append((row, opp))
     return out
 
 

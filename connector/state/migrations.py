@@ -188,4 +188,13 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX ix_audit_open ON audit_findings(key) WHERE closed_audit IS NULL;
     CREATE INDEX ix_audit_category ON audit_findings(category, closed_audit);
     """,
+    # 4: when each person's computed values next change with time alone (an SLA
+    # running out, behavior points decaying), so a run re-plans them then
+    """
+    CREATE TABLE person_due (
+        map_id TEXT PRIMARY KEY,
+        due_at TEXT NOT NULL
+    );
+    CREATE INDEX ix_person_due ON person_due(due_at);
+    """,
 ]

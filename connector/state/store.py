@@ -552,6 +552,21 @@ class StateStore:
             "INSERT OR IGNORE INTO record_events (sf_id, at, reason, run_id) VALUES (?,?,?,?)",
             [(sf_id, _iso(at), reason, run_id) for sf_id, at, reason in events])
 
+    # ----------------------------------------------------------------- due
+
+    def set_due(self, due: Mapping[str, datetime | None]) -> None:
+        """When each person's values next change with time alone (None: never)."""
+        self.db.executemany("DELETE FROM person_due WHERE map_id = ?",
+                            [(m,) for m, at in due.items() if at is None])
+        self.db.executemany(
+            "INSERT INTO person_due (map_id, due_at) VALUES (?, ?) ON CONFLICT(map_id) "
+            "DO UPDATE SET due_at = excluded.due_at",
+            [(m, _iso(at)) for m, at in due.items() if at is not None])
+
+    def people_due(self, as_of: datetime) -> set[str]:
+        return {r[0] for r in self.db.execute(
+            "SELECT map_id FROM person_due WHERE due_at <= ?", (_iso(as_of),))}
+
     # ---------------------------------------------------------- watermarks
 
     def watermark(self, scope: str, name: str) -> Any:
