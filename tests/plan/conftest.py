@@ -6,7 +6,7 @@ is tested without the emulator."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from connector.campaigns import campaign_fields
 from connector.config import (
     ConnectorSettings,
     HubSpotSettings,
@@ -22,13 +23,18 @@ from connector.config import (
     SalesforceSettings,
     Settings,
 )
+from connector.engine.context import Target
 from connector.errors import ConnectorError
 from connector.mappings import Mappings
 from connector.mirror import mirror_specs
+from connector.models import Person, Program, Touch
+from connector.plan import Plan, PlannedWrite
+from connector.planner import Planner
+from connector.policies import canonical
 from connector.salesforce.writer import NOT_ATTEMPTED, RecordResult, WriteOp, WriteOutcome
 from connector.sfid import make_id
 from connector.state.store import StateStore, open_store
-from connector.values import MirrorRow
+from connector.values import Link, MirrorRow
 from tests.factories import T0, mappings
 
 PREFIX = {"Account": "001", "Contact": "003", "Lead": "00Q", "Campaign": "701",
@@ -121,6 +127,69 @@ def offline_settings(state: Path) -> Settings:
         connector=ConnectorSettings(_env_file=None, state=state))
 
 
+# ------------------------------------------------------------- worlds
+
+
+def fill(store: StateStore, run_id: int, *, programs: Sequence[Program] = (),
+         people: Sequence[Person] = (), touches: Sequence[Touch] = (),
+         rows: Sequence[MirrorRow] = (), links: Sequence[Link] = ()) -> None:
+    """Put a world into the store the way a sync does, through the store's methods."""
+    with store.transaction():
+        if programs:
+            store.upsert_programs(run_id, programs)
+        if people:
+            store.upsert_people(run_id, people)
+        if touches:
+            store.upsert_touches(run_id, touches)
+        if rows:
+            store.mirror_upsert(rows)
+        if links:
+            store.set_links(run_id, links)
+
+
+def campaign_as_planned(prog: Program, maps: Mappings, n: int, **extra: Any) -> MirrorRow:
+    """The Campaign of ``prog`` holding exactly the values a plan would write."""
+    decls = maps.fields.obj("Campaign")
+    fields = {decls.fields[k].api_name: canonical(decls.fields[k], v)
+              for k, v in campaign_fields(prog, maps, AS_OF).items()}
+    return campaign(n, prog.program_id, **{**fields, **extra})
+
+
+def planner(store: StateStore, maps: Mappings) -> Planner:
+    return Planner(store, maps, as_of=AS_OF, tz=UTC)
+
+
+def plan_all(store: StateStore, maps: Mappings, scope: set[str]) -> tuple[Plan, list[Target]]:
+    """Campaigns, then matching, then every target, as a sync of one batch does."""
+    p = planner(store, maps)
+    plan = Plan()
+    p.plan_campaigns(plan)
+    targets = p.match_people(plan, scope)
+    p.plan_targets(plan, targets)
+    return plan, targets
+
+
+def writes(plan: Plan, step: str) -> list[PlannedWrite]:
+    return next((s.writes for s in plan.steps if s.name == step), [])
+
+
+def plan_run(store: StateStore, maps: Mappings, scope: set[str]) -> tuple[Plan, list[Target]]:
+    """The whole plan of a one-batch run: campaigns, their statuses (existing
+    ones from the mirror, new ones declared), then people, as ``Sync`` does."""
+    p = planner(store, maps)
+    plan = Plan()
+    p.plan_campaigns(plan)
+    existing = {pid: value[1] for pid, value in p.campaigns.items() if value[0] == "id"}
+    rows: dict[str, list[MirrorRow]] = {}
+    for status in store.mirror_by("CampaignMemberStatus", "parent_id", existing.values()):
+        rows.setdefault(str(status.parent_id), []).append(status)
+    p.plan_statuses(plan, existing, rows, new_campaign_refs=[
+        value[1] for value in p.campaigns.values() if value[0] == "ref"])
+    targets = p.match_people(plan, scope)
+    p.plan_targets(plan, targets)
+    return plan, targets
+
+
 # ------------------------------------------------------------- fake org
 
 _FROM = re.compile(r"\bFROM\s+(\w+)", re.IGNORECASE)
@@ -171,29 +240,31 @@ Failure = tuple[str, str]  # (error code, message)
 
 class FakeWriter:
     """A writer over the fake org: records every call; ``fail`` maps a ref to the
-    error Salesforce would give; ``stop_after`` makes the n-th call stop the run."""
+    error Salesforce gives it (for the actions in ``fail_actions``); after
+    ``stop_after`` calls, a call stops the run with nothing attempted."""
 
     def __init__(self, org: FakeOrg, *, fail: Mapping[str, Failure] | None = None,
-                 stop_after: int | None = None,
-                 on_write: Callable[[str, str, Sequence[WriteOp]], None] | None = None) -> None:
+                 fail_actions: frozenset[str] = frozenset({"create", "upsert", "update"}),
+                 stop_after: int | None = None) -> None:
         self.org = org
         self.fail = dict(fail or {})
+        self.fail_actions = fail_actions
         self.stop_after = stop_after
         self.calls: list[tuple[str, str, list[WriteOp]]] = []
-        self.on_write = on_write
+        # id of every record made through this writer -> a name stable across runs
+        # (the ref of its create; "<campaign ref>:<label>" for default statuses)
+        self.names: dict[str, str] = {}
 
     def write(self, sobject: str, action: str, ops: Sequence[WriteOp],
               external_id_field: str | None = None,
               bulk_key: Sequence[str] | None = None) -> WriteOutcome:
         self.calls.append((sobject, action, list(ops)))
-        if self.on_write is not None:
-            self.on_write(sobject, action, ops)
         if self.stop_after is not None and len(self.calls) > self.stop_after:
             return WriteOutcome([RecordResult(op.ref, op.id, False, error_code=NOT_ATTEMPTED)
                                  for op in ops], stopped=ConnectorError("budget spent"))
         results = []
         for op in ops:
-            if op.ref in self.fail:
+            if op.ref in self.fail and action in self.fail_actions:
                 code, message = self.fail[op.ref]
                 results.append(RecordResult(op.ref, op.id, False, error_code=code,
                                             message=message, fields=("Status",)))
@@ -205,12 +276,15 @@ class FakeWriter:
                 results.append(RecordResult(op.ref, op.id, True))
                 continue
             record_id = self.org.new_id(sobject)
+            self.names[record_id] = op.ref
             self.org.add(sobject, {"Id": record_id, **op.fields})
             if sobject == "Campaign" and self.org.default_statuses:
                 for label, responded, default, order in (("Sent", False, True, 1),
                                                          ("Responded", True, False, 2)):
+                    status_id = self.org.new_id("CampaignMemberStatus")
+                    self.names[status_id] = f"{op.ref}:{label}"
                     self.org.add("CampaignMemberStatus", {
-                        "Id": self.org.new_id("CampaignMemberStatus"),
+                        "Id": status_id,
                         "CampaignId": record_id, "Label": label, "HasResponded": responded,
                         "IsDefault": default, "SortOrder": order})
             results.append(RecordResult(op.ref, record_id, True, created=True))
@@ -219,5 +293,13 @@ class FakeWriter:
     def estimate_calls(self, n: int, action: str, *, has_bulk_key: bool = True) -> int:
         return -(-n // 200)
 
-    def refs(self, sobject: str | None = None) -> list[str]:
-        return [op.ref for s, _, ops in self.calls if sobject in (None, s) for op in ops]
+    def normalized(self) -> list[tuple[Any, ...]]:
+        """Every record written, ids replaced by stable names, in a fixed order:
+        two runs that wrote the same things give equal lists."""
+
+        def name(value: Any) -> Any:
+            return self.names.get(value, value) if isinstance(value, str) else value
+
+        return sorted((sobject, action, op.ref, name(op.id),
+                       tuple(sorted((k, name(v)) for k, v in op.fields.items())))
+                      for sobject, action, ops in self.calls for op in ops)

@@ -4,78 +4,32 @@ campaigns, member statuses, matching, new Leads, person records and members."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
 from typing import Any
 
 import pytest
 
-from connector.campaigns import campaign_fields
-from connector.engine.context import Target
 from connector.mappings import Mappings
-from connector.models import Person, Program, Touch
-from connector.plan import Plan, PlannedWrite
-from connector.planner import Planner
-from connector.policies import canonical
+from connector.plan import Plan
 from connector.state.store import StateStore
 from connector.values import Link, MirrorRow
 from tests.factories import T0, person, program, touch
 from tests.plan.conftest import (
-    AS_OF,
     account,
-    campaign,
+    campaign_as_planned,
     contact,
+    fill,
     lead,
     member,
+    plan_all,
+    planner,
     sf_id,
     status_row,
     with_sync,
+    writes,
 )
 
 WEBINAR = program("P-W", "Webinar")
 C1 = sf_id("Campaign", 1)
-
-
-def fill(store: StateStore, run_id: int, *, programs: Sequence[Program] = (),
-         people: Sequence[Person] = (), touches: Sequence[Touch] = (),
-         rows: Sequence[MirrorRow] = (), links: Sequence[Link] = ()) -> None:
-    """Put a world into the store the way a sync does, through the store's methods."""
-    with store.transaction():
-        if programs:
-            store.upsert_programs(run_id, programs)
-        if people:
-            store.upsert_people(run_id, people)
-        if touches:
-            store.upsert_touches(run_id, touches)
-        if rows:
-            store.mirror_upsert(rows)
-        if links:
-            store.set_links(run_id, links)
-
-
-def campaign_as_planned(prog: Program, maps: Mappings, n: int, **extra: Any) -> MirrorRow:
-    """The Campaign of ``prog`` holding exactly the values a plan would write."""
-    decls = maps.fields.obj("Campaign")
-    fields = {decls.fields[k].api_name: canonical(decls.fields[k], v)
-              for k, v in campaign_fields(prog, maps, AS_OF).items()}
-    return campaign(n, prog.program_id, **{**fields, **extra})
-
-
-def planner(store: StateStore, maps: Mappings) -> Planner:
-    return Planner(store, maps, as_of=AS_OF, tz=UTC)
-
-
-def plan_all(store: StateStore, maps: Mappings, scope: set[str]) -> tuple[Plan, list[Target]]:
-    """Campaigns, then matching, then every target, as a sync of one batch does."""
-    p = planner(store, maps)
-    plan = Plan()
-    p.plan_campaigns(plan)
-    targets = p.match_people(plan, scope)
-    p.plan_targets(plan, targets)
-    return plan, targets
-
-
-def writes(plan: Plan, step: str) -> list[PlannedWrite]:
-    return next((s.writes for s in plan.steps if s.name == step), [])
 
 
 # ----------------------------------------------------------- campaigns
