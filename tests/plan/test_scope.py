@@ -66,6 +66,15 @@ def _member_changed(store: StateStore, run: int) -> tuple[MirrorRefresh, SyncOpt
     return refresh(CampaignMember={row.id}), options()
 
 
+def _converted_member_changed(store: StateStore,
+                              run: int) -> tuple[MirrorRefresh, SyncOptions]:
+    # a converted Lead's member keeps its LeadId and gains the Contact's id; the
+    # person is linked to the Contact since the conversion
+    row = member(2, C1, lead_id=L9, contact_id=K2, status="Sent")
+    store.mirror_upsert([row])
+    return refresh(CampaignMember={row.id}), options()
+
+
 def _dead_letters(store: StateStore, run: int) -> tuple[MirrorRefresh, SyncOptions]:
     store.add_failed_write(run, "CampaignMember", "CampaignMember:P-1:M-5", "M-5",
                            "UNABLE_TO_LOCK_ROW", "locked", {"map_ids": ["M-5", "M-6"]})
@@ -97,6 +106,7 @@ def _full(store: StateStore, run: int) -> tuple[MirrorRefresh, SyncOptions]:
     pytest.param(_contact_deleted, {"M-2"}, id="linked-contact-deleted"),
     pytest.param(_unlinked_by_email, {"M-3"}, id="unlinked-person-by-email"),
     pytest.param(_member_changed, {"M-4"}, id="campaign-member-changed"),
+    pytest.param(_converted_member_changed, {"M-2"}, id="converted-persons-member-changed"),
     pytest.param(_dead_letters, {"M-3", "M-5", "M-6"}, id="waiting-dead-letters"),
     pytest.param(_program_changed, {"M-4"}, id="program-changed"),
     pytest.param(_since, {"M-5"}, id="since"),
