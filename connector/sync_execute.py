@@ -130,7 +130,9 @@ class Executor:
             self._record(step, by_ref, [r for r in outcome.results if r.ref not in dup_refs]
                          + blocked)
         if duplicates and outcome.stopped is None:
-            self._resolve_duplicates(step, [by_ref[r.ref] for r in duplicates])
+            # a stop while updating the duplicates stops the run like any other
+            return self._resolve_duplicates(step, [by_ref[r.ref] for r in duplicates],
+                                            remaining)
         if outcome.stopped is not None:
             remaining[step.sobject] += sum(r.error_code == NOT_ATTEMPTED
                                            for r in outcome.results)
@@ -233,7 +235,8 @@ class Executor:
             if key in found:
                 self.ids[ref] = found[key]
 
-    def _resolve_duplicates(self, step: PlanStep, writes: list[PlannedWrite]) -> None:
+    def _resolve_duplicates(self, step: PlanStep, writes: list[PlannedWrite],
+                            remaining: Counter[str]) -> ConnectorError | None:
         """A create refused as DUPLICATE_VALUE: find the record and update it instead."""
         if step.sobject == "CampaignMember":
             found = self._existing_members(writes)
@@ -258,10 +261,11 @@ class Executor:
                 self._record(step, {w.ref: w for w in writes}, missing)
         todo = [u for u in updates if u.fields]
         self.objects[step.sobject]["unchanged"] += len(updates) - len(todo)
-        if todo:
-            update_step = PlanStep(f"{step.name} (existing)", step.sobject, "update",
-                                   step.order, writes=todo)
-            self._run_step(update_step, Counter())
+        if not todo:
+            return None
+        update_step = PlanStep(f"{step.name} (existing)", step.sobject, "update",
+                               step.order, writes=todo)
+        return self._run_step(update_step, remaining)
 
     def _merge_existing(self, sobject: str, write: PlannedWrite,
                         current: Mapping[str, Any]) -> dict[str, Any]:

@@ -269,3 +269,19 @@ def test_execute_records_the_plans_links_and_findings(store: StateStore, run_id:
     ex.execute(plan)
     assert store.links(["M-1"])["M-1"].sf_id == L1
     assert [f.category for f in store.findings(run_id)] == ["duplicate"]
+
+
+def test_a_stop_while_updating_a_duplicate_stops_the_run(store: StateStore, run_id: int,
+                                                         maps: Mappings) -> None:
+    _existing_world(store, run_id, maps)
+    org = FakeOrg()
+    org.add("CampaignMember", {"Id": sf_id("CampaignMember", 7), "CampaignId": C1,
+                               "LeadId": L1, "ContactId": None, "Status": "Sent"})
+    # the create meets DUPLICATE_VALUE; the budget ends before the update is sent
+    writer = FakeWriter(org, fail={MEMBER_REF: ("DUPLICATE_VALUE", "already a member")},
+                        fail_actions=frozenset({"create"}), stop_after=1)
+    ex, _ = executor(store, maps, run_id, writer, org)
+    outcome = ex.execute(_member_plan(store, maps))
+    assert [action for _, action, _ in writer.calls] == ["create", "update"]
+    assert outcome.stopped is not None  # the run must not end "ok" without the update
+    assert outcome.remaining == Counter({"CampaignMember": 1})
