@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,11 @@ from tests.factories import T0, mappings
 PREFIX = {"Account": "001", "Contact": "003", "Lead": "00Q", "Campaign": "701",
           "CampaignMember": "00v", "CampaignMemberStatus": "01Y"}
 AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def day(n: int) -> datetime:
+    """``n`` days after the factories' T0."""
+    return T0 + timedelta(days=n)
 
 
 def sf_id(sobject: str, n: int) -> str:

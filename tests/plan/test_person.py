@@ -12,16 +12,12 @@ from connector.engine.person import desired_person
 from connector.models import Person, Touch
 from connector.values import MirrorRow
 from tests.factories import T0, mappings, person, program, touch
-from tests.plan.conftest import AS_OF, sf_id
+from tests.plan.conftest import AS_OF, day, sf_id
 
 WEBINAR = program("P-W", "Webinar")
 PROGRAMS = {"P-W": WEBINAR}
 L1 = sf_id("Lead", 1)
 C1 = sf_id("Campaign", 1)
-
-
-def day(n: int) -> datetime:
-    return T0 + timedelta(days=n)
 
 
 def context(*, sobject: str = "Lead", people: tuple[Person, ...] = (),
