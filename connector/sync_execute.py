@@ -174,6 +174,10 @@ class Executor:
             record_id = result.id
             self.ids[write.ref] = record_id
             resolved.extend(resolved_keys(step.sobject, write.ref, write.map_ids))
+            if step.sobject in ("Lead", "Contact"):
+                # a failed Lead create is settled by any write to the person's record
+                # (someone made the Lead by hand; the person now matches it)
+                resolved.extend(f"Lead:{map_id}" for map_id in write.map_ids)
             if write.is_create:
                 counts["created" if result.created or step.action == "create"
                        else "updated"] += 1

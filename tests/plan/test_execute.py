@@ -285,3 +285,21 @@ def test_a_stop_while_updating_a_duplicate_stops_the_run(store: StateStore, run_
     assert [action for _, action, _ in writer.calls] == ["create", "update"]
     assert outcome.stopped is not None  # the run must not end "ok" without the update
     assert outcome.remaining == Counter({"CampaignMember": 1})
+
+
+def test_a_failed_lead_create_is_resolved_when_the_person_lands_on_an_existing_lead(
+        store: StateStore, run_id: int, maps: Mappings) -> None:
+    fill(store, run_id, people=[person("M-1", ADA)])
+    org = FakeOrg()
+    plan, _ = plan_run(store, maps, {"M-1"})
+    rejected = FakeWriter(org, fail={"Lead:M-1": ("DUPLICATES_DETECTED", "a duplicate rule")})
+    executor(store, maps, run_id, rejected, org)[0].execute(plan)
+    assert [d.ref for d in store.dead_letters("failed_write")] == ["Lead:M-1"]
+    # someone makes the Lead by hand; the next run matches it and writes to it
+    store.mirror_upsert([lead(1, ADA)])
+    run = store.start_run("sync", touch("x", 0).occurred_at)
+    plan, _ = plan_run(store, maps, {"M-1"})
+    writer = FakeWriter(org)
+    executor(store, maps, run, writer, org)[0].execute(plan)
+    assert sent(writer) == [("Lead", f"Lead:{L1}")]
+    assert store.dead_letters("failed_write") == []  # else M-1 is re-planned forever
