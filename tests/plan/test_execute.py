@@ -303,3 +303,44 @@ def test_a_failed_lead_create_is_resolved_when_the_person_lands_on_an_existing_l
     executor(store, maps, run, writer, org)[0].execute(plan)
     assert sent(writer) == [("Lead", f"Lead:{L1}")]
     assert store.dead_letters("failed_write") == []  # else M-1 is re-planned forever
+
+
+def test_implicit_statuses_of_many_new_campaigns_take_one_query(
+        store: StateStore, run_id: int, maps: Mappings) -> None:
+    programs = [program(f"P-{i}", "Webinar") for i in range(5)]
+    fill(store, run_id, programs=programs)
+    plan, _ = plan_run(store, maps, set())
+    org = FakeOrg()
+    writer = FakeWriter(org)
+    ex, client = executor(store, maps, run_id, writer, org)
+    outcome = ex.execute(plan)
+    status_queries = [s for s in client.statements if "FROM CampaignMemberStatus" in s]
+    assert len(status_queries) == 1
+    assert all(r["Id"] in status_queries[0] for r in org.records["Campaign"])
+    assert outcome.objects["CampaignMemberStatus"]["updated"] == 5
+    assert store.dead_letter_count() == {}
+    # the defaults were learned by the mirror too
+    assert len(store.mirror_by("CampaignMemberStatus", "parent_id",
+                               [r["Id"] for r in org.records["Campaign"]])) == 5 * 9
+
+
+def test_duplicate_status_is_updated_instead(store: StateStore, run_id: int,
+                                            maps: Mappings) -> None:
+    fill(store, run_id, programs=[WEBINAR], rows=[campaign_as_planned(WEBINAR, maps, 1)])
+    plan, _ = plan_run(store, maps, set())
+    org = FakeOrg()
+    opened = sf_id("CampaignMemberStatus", 9)
+    org.add("CampaignMemberStatus", {"Id": opened, "CampaignId": C1, "Label": "Opened",
+                                     "HasResponded": False, "IsDefault": False,
+                                     "SortOrder": 5})
+    ref = "CampaignMemberStatus:P-W:Opened"
+    writer = FakeWriter(org, fail={ref: ("DUPLICATE_VALUE", "label in use")},
+                        fail_actions=frozenset({"create"}))
+    ex, _ = executor(store, maps, run_id, writer, org)
+    outcome = ex.execute(plan)
+    sobject, action, ops = writer.calls[-1]
+    assert (sobject, action) == ("CampaignMemberStatus", "update")
+    assert [(op.ref, op.id, dict(op.fields)) for op in ops] == [(ref, opened, {"SortOrder": 2})]
+    assert outcome.objects["CampaignMemberStatus"] == {"created": 8, "updated": 1,
+                                                       "unchanged": 0, "failed": 0}
+    assert store.dead_letter_count() == {}
