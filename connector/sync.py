@@ -323,8 +323,10 @@ class Sync:
         scope |= store.unlinked_people_by_email(emails)
         member_rows = store.mirror_get("CampaignMember",
                                        refresh.changed.get("CampaignMember", set()))
-        member_people = {r.lead_id or r.contact_id for r in member_rows.values()}
-        scope |= store.people_linked_to({p for p in member_people if p})
+        # both ids: a converted Lead's member keeps its LeadId, and its person is
+        # linked to the Contact
+        scope |= store.people_linked_to({p for r in member_rows.values()
+                                         for p in (r.lead_id, r.contact_id) if p})
         for dead in store.dead_letters("failed_write"):  # waiting for a retry
             scope.update(dead.payload.get("map_ids") or ([dead.map_id] if dead.map_id else []))
         new_campaign_people = store.people_touching_programs(

@@ -131,7 +131,9 @@ class Executor:
             self._record(step, by_ref, [r for r in outcome.results if r.ref not in dup_refs]
                          + blocked)
         if duplicates and outcome.stopped is None:
-            self._resolve_duplicates(step, [by_ref[r.ref] for r in duplicates])
+            # a stop while updating the duplicates stops the run like any other
+            return self._resolve_duplicates(step, [by_ref[r.ref] for r in duplicates],
+                                            remaining)
         if outcome.stopped is not None:
             remaining[step.sobject] += sum(r.error_code == NOT_ATTEMPTED
                                            for r in outcome.results)
@@ -173,6 +175,10 @@ class Executor:
             record_id = result.id
             self.ids[write.ref] = record_id
             resolved.extend(resolved_keys(step.sobject, write.ref, write.map_ids))
+            if step.sobject in ("Lead", "Contact"):
+                # a failed Lead create is settled by any write to the person's record
+                # (someone made the Lead by hand; the person now matches it)
+                resolved.extend(f"Lead:{map_id}" for map_id in write.map_ids)
             if write.is_create:
                 counts["created" if result.created or step.action == "create"
                        else "updated"] += 1
@@ -234,7 +240,8 @@ class Executor:
             if key in found:
                 self.ids[ref] = found[key]
 
-    def _resolve_duplicates(self, step: PlanStep, writes: list[PlannedWrite]) -> None:
+    def _resolve_duplicates(self, step: PlanStep, writes: list[PlannedWrite],
+                            remaining: Counter[str]) -> ConnectorError | None:
         """A create refused as DUPLICATE_VALUE: find the record and update it instead."""
         if step.sobject == "CampaignMember":
             found = self._existing_members(writes)
@@ -259,10 +266,11 @@ class Executor:
                 self._record(step, {w.ref: w for w in writes}, missing)
         todo = [u for u in updates if u.fields]
         self.objects[step.sobject]["unchanged"] += len(updates) - len(todo)
-        if todo:
-            update_step = PlanStep(f"{step.name} (existing)", step.sobject, "update",
-                                   step.order, writes=todo)
-            self._run_step(update_step, Counter())
+        if not todo:
+            return None
+        update_step = PlanStep(f"{step.name} (existing)", step.sobject, "update",
+                               step.order, writes=todo)
+        return self._run_step(update_step, remaining)
 
     def _merge_existing(self, sobject: str, write: PlannedWrite,
                         current: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Unit tests of planning, diff, scope and execution (no emulator, no network)."""
