@@ -245,22 +245,24 @@ def test_unmatched_people_sharing_an_email_become_one_new_lead(
 
 
 @pytest.mark.parametrize(("policy", "created", "skipped", "missing"), [
-    pytest.param("always", ["new:M-1", "new:M-3"], {}, 0, id="always"),
+    pytest.param("always", ["Lead:M-1", "Lead:M-3"], {}, 0, id="always"),
     pytest.param("never", [], {"create_leads=never": 3}, 2, id="never"),
-    pytest.param("mql", ["new:M-1"], {"create_leads=mql": 1}, 1,
-                 id="mql-only-qualified-groups"),
+    # the connector's own MQL decides, not the MAP's stage: nobody here has the
+    # responses to reach it
+    pytest.param("mql", [], {"create_leads=mql": 3}, 2, id="mql-by-the-connectors-lifecycle"),
 ])
 def test_create_leads_policy(store: StateStore, run_id: int, maps: Mappings, policy: str,
                              created: list[str], skipped: dict[str, int], missing: int) -> None:
     fill(store, run_id, people=[
         person("M-1", ADA, map_lifecycle_stage="Lead"),
-        # the group qualifies through M-2; the older M-1 carries it
+        # the MAP says M-2 is an MQL; the older M-1 carries the group
         person("M-2", ADA, map_lifecycle_stage="MQL", created_at=T0),
         person("M-3", "bob@acme.com", map_lifecycle_stage="Subscriber")])
     plan = Plan()
-    targets = planner(store, with_sync(maps, create_leads=policy)).match_people(
-        plan, {"M-1", "M-2", "M-3"})
-    assert [t.key for t in targets] == created
+    plnr = planner(store, with_sync(maps, create_leads=policy))
+    targets = plnr.match_people(plan, {"M-1", "M-2", "M-3"})
+    plnr.plan_targets(plan, targets)
+    assert [w.ref for s in plan.steps if s.name == "new leads" for w in s.writes] == created
     assert dict(plan.skipped) == skipped
     assert sum(f.category == "missing_in_salesforce" for f in plan.findings) == missing
 
