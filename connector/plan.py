@@ -77,6 +77,8 @@ class Plan:
     dropped_drift: Counter[str] = field(default_factory=Counter)
     # map id -> when its computed values next change with time alone
     due: dict[str, datetime | None] = field(default_factory=dict)
+    # Accounts of the people planned (their account scores are planned after them)
+    accounts: set[str] = field(default_factory=set)
 
     def step(self, name: str, sobject: str, action: Action, *, order: int,
              external_id_field: str | None = None,
@@ -104,6 +106,7 @@ class Plan:
         self.dropped_drift.update(other.dropped_drift)
         if keep is None:
             self.due.update(other.due)
+        self.accounts |= other.accounts
         for step in other.steps:
             mine = self.step(step.name, step.sobject, step.action, order=step.order,
                              external_id_field=step.external_id_field,

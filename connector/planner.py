@@ -21,6 +21,7 @@ from connector.campaigns import (
     program_levels,
     status_specs,
 )
+from connector.engine.account_values import desired_account
 from connector.engine.context import PersonContext, Target
 from connector.engine.lifecycle import LifecycleRules
 from connector.engine.person import desired_person
@@ -36,12 +37,13 @@ from connector.mappings import Mappings
 from connector.models import Person, Program
 from connector.plan import Plan, PlannedWrite, diff_record
 from connector.policies import canonical
-from connector.run.gather import gather_targets
+from connector.run.gather import gather_accounts, gather_targets
 from connector.sfid import to18
 from connector.state.store import Finding, StateStore
 from connector.values import Link, MirrorRow
 
 CHUNK = 2_000
+ACCOUNT_CHUNK = 500
 MQL_STAGES = frozenset({"mql", "marketingqualifiedlead", "marketing qualified lead", "sal",
                         "sql", "salesqualifiedlead", "sales qualified lead", "opportunity",
                         "customer"})
@@ -58,6 +60,8 @@ class Planner:
         self.tz = tz
         self.f = mappings.fields
         self.programs: dict[str, Program] = store.programs()
+        # the Account a new Lead's person matches by domain (for account scores)
+        self.new_lead_accounts: dict[str, str | None] = {}
         self.rules = LifecycleRules.from_mappings(mappings) if mappings.scoring else \
             LifecycleRules(mql_threshold=0, fit_minimum=0)
         # program id -> ("id", campaign id) | ("ref", plan ref)
@@ -222,6 +226,8 @@ class Planner:
                 match = match_person(person, index, links_before.get(map_id))
                 if match is None:
                     unmatched[map_id] = person
+                    self.new_lead_accounts[map_id] = match_account(
+                        person, None, index, self.mappings.sync.free_mail_domains)[0]
                     continue
                 target = targets.setdefault(
                     match.sf_id, Target(match.sf_id, match.sobject, match.sf_id, []))
@@ -237,6 +243,27 @@ class Planner:
         self._plan_new_leads(plan, unmatched, targets)
         unmatched.clear()
         return sorted(targets.values(), key=lambda t: t.key)
+
+    def plan_accounts(self, plan: Plan, account_ids: Iterable[str]) -> None:
+        """Account scores for these Accounts, changed fields only."""
+        if self.mappings.scoring is None:
+            return
+        decls = self.f.obj("Account")
+        ids = sorted(set(account_ids))
+        for start in range(0, len(ids), ACCOUNT_CHUNK):
+            for ctx in gather_accounts(self.store, ids[start:start + ACCOUNT_CHUNK]):
+                want = desired_account(ctx, self.mappings, self.as_of)
+                if want is None:
+                    continue
+                values = {k: v for k, v in want.values.items() if k in decls.fields}
+                diff = diff_record(decls, values, ctx.record.fields, ctx.written)
+                if diff.fields:
+                    plan.step("account updates", "Account", "update", order=55).writes.append(
+                        PlannedWrite(f"Account:{ctx.record.id}", "Account", ctx.record.id,
+                                     diff.fields, before=diff.before,
+                                     drift=tuple(diff.drift), reasons=diff.reasons))
+                else:
+                    plan.unchanged["Account"] += 1
 
     def plan_targets(self, plan: Plan, targets: list[Target]) -> None:
         """Pass 2: plan one Salesforce record at a time with everyone behind it,
@@ -337,6 +364,8 @@ class Planner:
         desired, depends = want.values, want.depends
         record = ctx.record
         stages = want.stages
+        plan.accounts.update(a for m in target.map_ids
+                             if (a := self.new_lead_accounts.get(m)) is not None)
         if stages is not None:
             due = stages.next_change(self.as_of, self.rules)
             for m in target.map_ids:
@@ -352,7 +381,8 @@ class Planner:
         if record is None:
             for m in target.map_ids:
                 plan.links[m] = Link(m, "Lead", "", "created",
-                                     {"created_for": primary.map_id, "group": target.map_ids})
+                                     {"created_for": primary.map_id, "group": target.map_ids},
+                                     self.new_lead_accounts.get(m))
             diff = diff_record(decls, desired, None, {})
             for name, value in self.mappings.sync.new_lead_defaults.items():
                 diff.fields.setdefault(name, value)

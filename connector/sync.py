@@ -371,7 +371,29 @@ class Sync:
             if executor is not None:
                 outcome = executor.execute(batch_plan)
                 executor.keep_ids(shared)
+            else:
+                # a dry run plans on a scratch copy of the state: record the links
+                # a real run would have stored by now (account scores read them)
+                with self.store.transaction():
+                    self.store.set_links(0, list(batch_plan.links.values()))
             plan.absorb(batch_plan, keep=keep)
+        # account scores of the accounts these people belong to
+        accounts = {lk.account_id for lk in plan.links.values() if lk.account_id}
+        accounts |= plan.accounts
+        accounts |= set(self.store.accounts_of(scope))
+        accounts |= {str(d.payload.get("record_id")) for d in self.store.dead_letters(
+            "failed_write") if d.sobject == "Account" and d.payload.get("record_id")}
+        if executor is None:
+            with self.store.transaction():
+                self.store.set_links(0, list(plan.links.values()))
+        if accounts and (outcome is None or outcome.stopped is None):
+            self.reporter.phase("planning accounts", total=len(accounts))
+            account_plan = Plan()
+            planner.plan_accounts(account_plan, accounts)
+            estimate["api_calls"] += self._estimate(account_plan, writer)
+            if executor is not None:
+                outcome = executor.execute(account_plan)
+            plan.absorb(account_plan, keep=keep)
         return plan, outcome, estimate
 
     def _estimate(self, plan: Plan, writer: Writer) -> int:

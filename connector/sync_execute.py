@@ -31,7 +31,7 @@ from connector.state.store import Finding, StateStore
 log = logging.getLogger(__name__)
 
 DEPENDENCY_FAILED = "DEPENDENCY_FAILED"
-OWNED_OBJECTS = frozenset({"Lead", "Contact", "Campaign"})
+OWNED_OBJECTS = frozenset({"Lead", "Contact", "Campaign", "Account"})
 
 
 @dataclass

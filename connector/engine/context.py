@@ -49,3 +49,16 @@ class PersonContext:
     @property
     def map_ids(self) -> tuple[str, ...]:
         return tuple(self.target.map_ids)
+
+
+@dataclass(frozen=True)
+class AccountContext:
+    """One Salesforce Account and the people matched to it, as plain values."""
+
+    record: MirrorRow
+    people: tuple[Person, ...]
+    touches: Mapping[str, tuple[Touch, ...]]   # map id -> touches by time
+    opportunities: tuple[MirrorRow, ...]        # the account's opportunities
+    tier: str | None                            # from the MAP's target_accounts
+    on_target_list: bool
+    written: Mapping[str, Any]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from connector.engine.context import PersonContext, Target
+from connector.engine.context import AccountContext, PersonContext, Target
+from connector.engine.domains import registered_domain
 from connector.state.store import StateStore
 from connector.values import MirrorRow
 
@@ -110,4 +111,38 @@ def _members_of(members: Mapping[str, Mapping[str, MirrorRow]],
     for candidate in (target.sf_id, *sorted(target.converted_from)):
         for campaign_id, row in members.get(candidate, {}).items():
             out.setdefault(campaign_id, row)
+    return out
+
+
+def gather_accounts(store: StateStore, account_ids: Sequence[str]) -> list[AccountContext]:
+    """Contexts for a batch of Accounts: the record, every person matched to it
+    with their touches, its opportunities and its place on the target list."""
+    records = store.mirror_get("Account", account_ids)
+    members = store.people_by_account(list(records))
+    map_ids = [m for ids in members.values() for m in ids]
+    people = store.people(map_ids)
+    touches = store.touches_of(map_ids)
+    opportunities: dict[str, list[MirrorRow]] = {}
+    for opp in store.mirror_by("Opportunity", "parent_id", list(records)):
+        opportunities.setdefault(str(opp.parent_id), []).append(opp)
+    targets = {}
+    for target in store.target_accounts():
+        if target.account_id:
+            targets[target.account_id] = target.tier
+        if target.domain:
+            targets[registered_domain(target.domain) or target.domain.lower()] = target.tier
+    written = store.written("Account", list(records))
+    out = []
+    for account_id in sorted(records):
+        row = records[account_id]
+        domain = registered_domain(row.fields.get("Website")) or row.map_key
+        listed = next((key for key in (account_id, account_id[:15], domain)
+                       if key and key in targets), None)
+        ids = members.get(account_id, [])
+        out.append(AccountContext(
+            record=row, people=tuple(people[m] for m in ids if m in people),
+            touches={m: tuple(touches.get(m, [])) for m in ids},
+            opportunities=tuple(sorted(opportunities.get(account_id, []), key=lambda r: r.id)),
+            tier=targets.get(listed) if listed else None, on_target_list=listed is not None,
+            written=written.get(account_id, {})))
     return out

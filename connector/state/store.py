@@ -412,6 +412,21 @@ class StateStore:
         return {r[0] for r in self._in(
             "SELECT map_id FROM person_links WHERE sf_id IN ({in})", list(sf_ids))}
 
+    def accounts_of(self, map_ids: Iterable[str]) -> set[str]:
+        """The Accounts these MAP people are matched to."""
+        return {r[0] for r in self._in(
+            "SELECT DISTINCT account_id FROM person_links WHERE account_id IS NOT NULL "
+            "AND map_id IN ({in})", list(map_ids))}
+
+    def people_by_account(self, account_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Account id -> the MAP people matched to it (oldest link first)."""
+        out: dict[str, list[str]] = {}
+        for account_id, map_id in self._in(
+                "SELECT account_id, map_id FROM person_links WHERE account_id IN ({in}) "
+                "ORDER BY account_id, map_id", list(account_ids)):
+            out.setdefault(account_id, []).append(map_id)
+        return out
+
     def set_links(self, run_id: int, links: Iterable[Link]) -> None:
         self.db.executemany(
             "INSERT INTO person_links (map_id, sobject, sf_id, rule, detail, account_id, run_id) "
