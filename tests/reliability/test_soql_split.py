@@ -138,8 +138,8 @@ class _LosingAdapter(requests.adapters.BaseAdapter):
 @pytest.mark.e2e
 def test_hundreds_of_duplicate_members_are_reconciled_not_crashed(tmp_path: Path) -> None:
     """Defect 1, deterministically: eight Campaign Member batches are committed but
-    their responses lost; the resends meet DUPLICATE_VALUE for 1,600 members (about 500 people) at once,
-    which are looked up (split queries) and reconciled, not crashed on."""
+    their responses lost; the resends meet DUPLICATE_VALUE for 1,600 members (about
+    500 people) at once, which are looked up (split queries) and reconciled."""
     from connector.datagen import generate
     from connector.emulator.testing import inprocess_emulator
     from connector.sync import Sync, SyncOptions
