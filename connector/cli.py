@@ -94,12 +94,17 @@ class _RedactingFormatter(logging.Formatter):
 
 
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(_RedactingFormatter(
-            "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    """stderr logging for every command, each line through secret redaction."""
+    global _VERBOSE
+    _VERBOSE = verbose
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.StreamHandler(sys.stderr))
+    for handler in root.handlers:
+        if type(handler) is logging.StreamHandler:  # ours; not a test harness's capture
+            handler.setFormatter(_RedactingFormatter(
+                "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def _context() -> tuple[Any, Any, Any]:
@@ -370,5 +375,6 @@ def _mount_optional() -> None:
 
 
 def main() -> None:
+    _setup_logging(False)  # every command's log lines are redacted; -v raises the level
     _mount_optional()
     app()
