@@ -93,6 +93,9 @@ class _RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+_VERBOSE = False
+
+
 def _setup_logging(verbose: bool) -> None:
     """stderr logging for every command, each line through secret redaction."""
     global _VERBOSE
