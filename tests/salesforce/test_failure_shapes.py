@@ -180,8 +180,9 @@ def test_lock_errors_are_resent_then_succeed(
 
 def test_budget_stops_before_the_call_that_would_exceed_it(
         mocked: responses.RequestsMock, sleeps: Sleeps) -> None:
+    # a cap counts every call of the run: the limits read and two writes
     settings = SalesforceSettings(_env_file=None, instance_url=ORG, login_url=LOGIN,
-                                  client_id="c", client_secret="s", budget_calls=3)  # the limits read + 2
+                                  client_id="c", client_secret="s", budget_calls=3)
     client = make_client(settings, sleeps)
     mocked.add(responses.POST, COLLECTIONS, json=[
         {"id": f"00Q8d0000000{i:04d}AAA", "success": True, "errors": []} for i in range(200)])
