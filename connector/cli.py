@@ -91,7 +91,12 @@ def _guard(fn: Callable[[], T]) -> T:
 _LOG_FORMAT = "text"
 
 
+_VERBOSE = False
+
+
 def _setup_logging(verbose: bool) -> None:
+    global _VERBOSE
+    _VERBOSE = verbose
     from connector.logs import setup_logging
 
     setup_logging("json" if _LOG_FORMAT == "json" else "text", verbose=verbose)
@@ -486,5 +491,6 @@ def _mount_optional() -> None:
 
 
 def main() -> None:
+    _setup_logging(False)  # every command's log lines are redacted; -v raises the level
     _mount_optional()
     app()

@@ -79,6 +79,9 @@ def parse_date(raw: str | None) -> date | None:
         raise ValueError(f"{raw!r} is not an ISO 8601 date") from None
 
 
+MAX_NUMBER = Decimal("1e18")
+
+
 def parse_decimal(raw: str | None) -> Decimal | None:
     if raw is None or raw.strip() == "":
         return None
@@ -88,6 +91,10 @@ def parse_decimal(raw: str | None) -> Decimal | None:
         raise ValueError(f"{raw!r} is not a number") from None
     if not value.is_finite():
         raise ValueError(f"{raw!r} is not a finite number")
+    if abs(value) >= MAX_NUMBER:
+        # no Salesforce number field holds it; rejected here, with its row, rather
+        # than failing the diff (or the write) of the whole run later
+        raise ValueError(f"{raw!r} is too large: a Salesforce number has at most 18 digits")
     return value
 
 

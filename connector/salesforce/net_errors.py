@@ -61,7 +61,8 @@ def connection_reason(exc: BaseException) -> str:
         return "DNS lookup failed (no such host)"
     if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text:
         return "connection refused (nothing listens on that host and port)"
-    if any(isinstance(e, (TimeoutError, socket.timeout)) for e in chain) or \
+    if any(isinstance(e, (TimeoutError, socket.timeout)) or "Timeout" in type(e).__name__
+           for e in chain) or \
             "timed out" in text or "timeout" in text:
         return "timed out"
     if any(isinstance(e, ConnectionResetError) for e in chain) or "reset" in text:

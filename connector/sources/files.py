@@ -11,7 +11,7 @@ ledger dedupes by id.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -55,6 +55,9 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "target_accounts": ((), ("domain", "account_id", "tier")),
 }
 STREAMS = ("programs", "people", "touches", "target_accounts")
+# A touch this far after the run's as-of time is bad data (a wrong year or offset),
+# not clock skew; it would otherwise become everyone's "last touch" for years.
+FUTURE_TOLERANCE = timedelta(days=1)
 OPTIONAL_STREAMS = frozenset({"target_accounts"})
 KIND_OF: dict[str, RecordKind] = {"people": "person", "programs": "program", "touches": "touch",
            "target_accounts": "target_account"}
@@ -85,6 +88,14 @@ def _parsed(values: Mapping[str, Any], key: str, parse: Callable[[str | None], A
         return parse(raw)
     except ValueError as exc:
         raise RowProblem(key, str(exc), raw) from None
+
+
+def _count(raw: str | None) -> int | None:
+    """A head count: a whole number, not negative."""
+    value = parse_int(raw)
+    if value is not None and value < 0:
+        raise ValueError(f"{raw!r} is negative; a count of employees cannot be")
+    return value
 
 
 def _required(values: Mapping[str, Any], key: str) -> str:
@@ -248,7 +259,7 @@ class FileExportReader(ReaderState):
             first_name=_text(values, "first_name"), last_name=_text(values, "last_name"),
             company=_text(values, "company"), title=_text(values, "title"),
             industry=_text(values, "industry"),
-            employees=_parsed(values, "employees", parse_int),
+            employees=_parsed(values, "employees", _count),
             annual_revenue=_parsed(values, "annual_revenue", parse_decimal),
             country=_text(values, "country"),
             created_at=_parsed(values, "created_at", parse_timestamp),
@@ -278,6 +289,11 @@ class FileExportReader(ReaderState):
         occurred_at = _parsed(values, "occurred_at", parse_timestamp)
         if occurred_at is None:
             raise RowProblem("occurred_at", "occurred_at is required and empty")
+        if occurred_at > self._as_of + FUTURE_TOLERANCE:
+            raise RowProblem("occurred_at", f"{occurred_at.isoformat()} is after the run's "
+                             f"as-of time {self._as_of.isoformat()}; a touch cannot happen in "
+                             f"the future (check the timestamp and its UTC offset)",
+                             occurred_at.isoformat())
         utms = {k: _text(values, k) for k in ("utm_source", "utm_medium", "utm_campaign",
                                                "utm_content", "utm_term")}
         return factory.build(

@@ -180,7 +180,7 @@ def test_lock_errors_are_resent_then_succeed(
 
 def test_budget_stops_before_the_call_that_would_exceed_it(
         mocked: responses.RequestsMock, sleeps: Sleeps) -> None:
-    # the limits read + 2
+    # a cap counts every call of the run: the limits read and two writes
     settings = SalesforceSettings(_env_file=None, instance_url=ORG, login_url=LOGIN,
                                   client_id="c", client_secret="s", budget_calls=3)
     client = make_client(settings, sleeps)
