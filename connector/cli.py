@@ -180,7 +180,8 @@ def _emit_json(data: Any) -> None:
 
 
 def _run_sync(*, dry_run: bool, full: bool, since: str | None, as_of: str | None,
-              fmt: Format, replay: bool = False, verbose: bool = False) -> None:
+              fmt: Format, replay: bool = False, verbose: bool = False,
+              attribution: bool = False) -> None:
     _setup_logging(verbose)
     _json_mode(fmt)
     from connector.logs import LoggingReporter, log_run_finished, track_runs
@@ -197,7 +198,8 @@ def _run_sync(*, dry_run: bool, full: bool, since: str | None, as_of: str | None
 
     def go() -> int:
         options = SyncOptions(as_of=_parse_as_of(as_of), dry_run=dry_run, full=full,
-                              since=_parse_as_of(since) if since else None, replay=replay)
+                              since=_parse_as_of(since) if since else None, replay=replay,
+                              attribution=attribution)
         command = "replay" if replay else "sync --dry-run" if dry_run else "sync"
         settings, mappings, store, lock = _locked_context(command)
         reporter: Any = LoggingReporter() if _LOG_FORMAT == "json" else \
@@ -235,9 +237,12 @@ def sync(
     as_of: AsOfOpt = None,
     fmt: FormatOpt = Format.table,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    no_attribution: Annotated[bool, typer.Option(
+        "--no-attribution", help="skip recomputing attribution at the end of the run")] = False,
 ) -> None:
-    """One reconciliation run: MAP -> ledger -> plan -> Salesforce."""
-    _run_sync(dry_run=dry_run, full=full, since=since, as_of=as_of, fmt=fmt, verbose=verbose)
+    """One reconciliation run: MAP -> ledger -> plan -> Salesforce, then attribution."""
+    _run_sync(dry_run=dry_run, full=full, since=since, as_of=as_of, fmt=fmt, verbose=verbose,
+              attribution=not no_attribution)
 
 
 @app.command()
@@ -340,6 +345,111 @@ def audit(
 
 
 # ------------------------------------------------------------- explain
+
+
+attribution_app = typer.Typer(no_args_is_help=True,
+                              help="Multi-touch attribution with revenue credit.")
+app.add_typer(attribution_app, name="attribution")
+
+
+@attribution_app.command("run")
+def attribution_run_cmd(
+    model: Annotated[list[str] | None, typer.Option(
+        "--model", help="a model to compute (repeatable; default: attribution.yaml's)")] = None,
+    as_of: AsOfOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="compute and count, write "
+                                          "nothing")] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Recompute credits for every opportunity; write only what changed."""
+    _json_mode(fmt)
+
+    def go() -> int:
+        from connector.engine.attribution_config import MODEL_NAMES
+        from connector.reports.console import key_values, out
+        from connector.run.attribution import AttributionRun
+        from connector.salesforce import SalesforceClient
+
+        bad = sorted(set(model or ()) - set(MODEL_NAMES))
+        if bad:
+            raise ConfigError(f"unknown attribution model(s): {', '.join(bad)}",
+                              hint=f"choose from {', '.join(MODEL_NAMES)}")
+        moment = _parse_as_of(as_of)
+        settings, mappings, store, lock = _locked_context("attribution run")
+        try:
+            client = SalesforceClient(settings.salesforce).connect()
+            run_id = store.start_run("attribution", moment)
+            try:
+                result = AttributionRun(client, store, mappings, as_of=moment,
+                                        models=model or None,  # type: ignore[arg-type]
+                                        dry_run=dry_run).run(run_id)
+            except BaseException as exc:
+                store.finish_run(run_id, "failed", {"error": str(exc)})
+                raise
+            store.finish_run(run_id, result.status, result.as_json())
+        finally:
+            store.close()
+            lock.release()
+        if fmt is Format.json:
+            _emit_json(result.as_json())
+        else:
+            obj = result.objects["Attribution__c"]
+            out.print(key_values(f"Attribution ({result.status})", [
+                ("models", ", ".join(result.models)),
+                ("opportunities", f"{result.opportunities} ({result.attributed} attributed, "
+                                  f"{result.unattributed} without touches in their window)"),
+                ("Attribution__c", ", ".join(f"{k} {v}" for k, v in obj.items())),
+                ("API calls", result.api_calls)]))
+            if result.stopped:
+                out.print(f"[yellow]Stopped early:[/yellow] {result.stopped}")
+        return result.exit_code
+
+    raise typer.Exit(_guard(go))
+
+
+@explain_app.command("opportunity")
+def explain_opportunity_cmd(
+    opportunity_id: Annotated[str, typer.Argument(metavar="ID")],
+    fmt: FormatOpt = Format.table,
+    as_of: AsOfOpt = None,
+) -> None:
+    """The touches considered (and left out, with why), positions, each model's shares."""
+    _json_mode(fmt)
+
+    def go() -> None:
+        from connector.engine.attribution_explain import explanation
+        from connector.reports.console import key_values, out
+        from connector.run.attribution import AttributionRun
+        from connector.sfid import to18
+
+        _settings, mappings, store = _context()
+        try:
+            key = to18(opportunity_id)
+        except ValueError:
+            raise ConfigError(f"{opportunity_id!r} is not a Salesforce id") from None
+        found = AttributionRun(None, store, mappings,
+                               as_of=_parse_as_of(as_of)).explain(key)
+        if found is None:
+            raise ConfigError(f"no opportunity {opportunity_id} in the mirror",
+                              hint="run `connector sync` (it reads opportunities) first")
+        data = explanation(found[0])
+        if fmt is Format.json:
+            _emit_json(data)
+            return
+        from rich.table import Table
+
+        out.print(key_values("Opportunity", [(k, v) for k, v in data.items()
+                                             if not isinstance(v, (list, dict))]))
+        for model in data.get("models", []):
+            table = Table(title=f"{model['model']}", title_justify="left")
+            for col in ("touch", "share", "credit %", "revenue", "rule"):
+                table.add_column(col)
+            for t in model["touches"]:
+                table.add_row(t["touch_id"], t["share"], str(t["credit"]), str(t["revenue"]),
+                              t["rule"])
+            out.print(table)
+
+    _guard(go)
 
 
 @explain_app.command("person")

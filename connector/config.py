@@ -314,7 +314,8 @@ class Settings:
 ENV_PREFIXES: dict[str, type[_Base]] = {"SF_": SalesforceSettings, "MAP_": MapSettings,
                 "CONNECTOR_": ConnectorSettings, "MARKETO_": MarketoSettings,
                 "HUBSPOT_": HubSpotSettings}
-NOT_SETTINGS = frozenset({"CONNECTOR_CONFIG"})
+# read straight from the environment (so they work before settings load)
+NOT_SETTINGS = frozenset({"CONNECTOR_CONFIG", "CONNECTOR_METRICS_FILE", "CONNECTOR_LOG_FORMAT"})
 
 
 def unknown_env_vars(environ: Mapping[str, str] | None = None) -> list[str]:

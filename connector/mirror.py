@@ -179,6 +179,21 @@ def mirror_specs(mappings: Mappings) -> list[MirrorSpec]:
     ]
 
 
+def attribution_spec(mappings: Mappings) -> MirrorSpec:
+    """Attribution__c rows, read by ``connector attribution run`` (not by a sync)."""
+    decl = mappings.fields.obj("Attribution__c")
+    key = decl.field("key").api_name
+    opportunity = decl.field("opportunity").api_name
+
+    def row(r: dict[str, Any]) -> MirrorRow:
+        return MirrorRow("Attribution__c", r["Id"], r, map_key=_lower(r.get(key)),
+                         parent_id=r.get(opportunity),
+                         modstamp=_stamp(r.get("SystemModstamp")))
+
+    return MirrorSpec("Attribution__c", tuple(d.api_name for d in decl.fields.values()),
+                      None, row)
+
+
 def coerce_csv(row: Mapping[str, str], types: Mapping[str, str]) -> dict[str, Any]:
     """Bulk CSV cells (all text) -> the values the REST API would have returned."""
     out: dict[str, Any] = {}
@@ -215,10 +230,12 @@ def refresh_mirror(
     *,
     full: bool = False,
     on_progress: Callable[[str, int], None] | None = None,
+    specs: list[MirrorSpec] | None = None,
 ) -> MirrorRefresh:
-    """Bring the mirror up to date with the org; returns what changed."""
+    """Bring the mirror up to date with the org (``specs``: only these objects);
+    returns what changed."""
     result = MirrorRefresh()
-    for spec in mirror_specs(mappings):
+    for spec in specs if specs is not None else mirror_specs(mappings):
         result.changed[spec.sobject] = set()
         result.deleted[spec.sobject] = set()
         since_text = None if full else store.watermark("salesforce", spec.sobject)

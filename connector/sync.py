@@ -83,6 +83,8 @@ class SyncOptions:
     full_map: bool = False
     since: datetime | None = None
     replay: bool = False
+    # recompute attribution at the end (the CLI's default; --no-attribution)
+    attribution: bool = False
 
 
 @dataclass
@@ -101,12 +103,16 @@ class SyncResult:
     estimate: dict[str, Any] = field(default_factory=dict)
     stopped: ConnectorError | None = None
     seconds: float = 0.0
+    attribution: dict[str, Any] | None = None
 
     @property
     def exit_code(self) -> int:
+        """0 done; 1 done, but records failed or this run rejected input rows; else
+        the stop's own code (4 at the API budget)."""
         if self.stopped is not None:
             return self.stopped.exit_code
-        return 1 if self.status == "partial" else 0
+        rejected = (self.ledger.get("counts") or {}).get("rejected", 0)
+        return 1 if self.status == "partial" or rejected else 0
 
     def as_json(self) -> dict[str, Any]:
         """The docs/interfaces.md shape, plus details under extra keys."""
@@ -127,6 +133,7 @@ class SyncResult:
             "estimate": self.estimate,
             "stopped": str(self.stopped) if self.stopped else None,
             "seconds": round(self.seconds, 2),
+            "attribution": self.attribution,
         }
 
 
@@ -221,17 +228,47 @@ class Sync:
                 stopped = outcome.stopped or stopped
                 objects = outcome.objects
                 status = "partial" if outcome.failed else "ok"
+            if options.attribution and not options.dry_run and stopped is None:
+                attribution = self._attribution(client, describe, run_id, options)
+                if attribution is not None:
+                    objects.update(attribution.objects)
+                    stopped = attribution.stopped
+                    if attribution.status == "partial":
+                        status = "partial"
         except (BudgetExhausted, ApiLimitExceeded) as exc:
             stopped = exc
         if stopped is not None:
             status = "stopped"
         dead = self.store.dead_letter_count()
-        return SyncResult(
+        result = SyncResult(
             run_id=run_id, status=status, as_of=options.as_of, plan=plan,
             api_calls=client.log.summary(), objects=objects,
             dead_letters=sum(dead.values()), dead_letters_by_kind=dead,
             drift=dict(plan.drift), findings=Counter(f.category for f in plan.findings),
             estimate=estimate, stopped=stopped)
+        result.attribution = self._attribution_summary
+        return result
+
+    _attribution_summary: dict[str, Any] | None = None
+
+    def _attribution(self, client: SalesforceClient, describe: DescribeCache, run_id: int,
+                     options: SyncOptions) -> Any:
+        """Credits for the opportunities, when the org has Attribution__c deployed."""
+        from connector.run.attribution import AttributionRun
+        from connector.salesforce import validate_mappings
+
+        problems = validate_mappings(describe, self.mappings, ["Attribution__c"])
+        if problems:
+            log.warning("attribution skipped: the org does not have the Attribution__c the "
+                        "mappings declare (%s); deploy `connector schema export`, or run "
+                        "sync --no-attribution", "; ".join(problems[:3]))
+            self._attribution_summary = {"status": "skipped", "problems": problems}
+            return None
+        self.reporter.phase("attribution")
+        result = AttributionRun(client, self.store, self.mappings,
+                                as_of=options.as_of).run(run_id, only_credits=True)
+        self._attribution_summary = result.as_json()
+        return result
 
     # --------------------------------------------------------- MAP read
 

@@ -44,20 +44,48 @@ AS_OF = ["--as-of", "2026-11-01T12:00:00+00:00"]
 
 def test_sync_json_has_the_contract_shape_and_rejections_are_kept(env: dict[str, str]) -> None:
     result = runner.invoke(app, ["sync", "--format", "json", *AS_OF])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # done, but an input row was rejected
     data = json.loads(result.stdout)
     assert {"run_id", "status", "as_of", "api_calls", "objects", "dead_letters"} <= set(data)
     assert data["status"] == "ok" and isinstance(data["api_calls"], int)
     assert set(data["objects"]["Lead"]) >= {"created", "updated", "unchanged", "failed"}
     assert data["objects"]["Lead"]["created"] == 1
     assert data["dead_letters_by_kind"] == {"rejected_input": 1}
-    again = json.loads(runner.invoke(app, ["sync", "--format", "json", *AS_OF]).stdout)
+    second = runner.invoke(app, ["sync", "--format", "json", *AS_OF])
+    assert second.exit_code == 0, second.output  # nothing new was rejected
+    again = json.loads(second.stdout)
     assert again["api_calls_by_kind"].get("write", 0) == 0
+
+
+def test_attribution_run_json_and_explain_opportunity(env: dict[str, str],
+                                                      org: EmulatorHandle) -> None:
+    runner.invoke(app, ["sync", "--format", "json", "--no-attribution", *AS_OF])
+    lead = org.salesforce().query("SELECT Id FROM Lead")["records"][0]["Id"]
+    opp = org.convert_lead(lead, create_opportunity=True)["opportunity_id"]
+    synced = json.loads(runner.invoke(app, ["sync", "--format", "json", *AS_OF]).stdout)
+    assert synced["attribution"]["attributed"] == 1  # the sync ran attribution at its end
+    result = runner.invoke(app, ["attribution", "run", "--format", "json", "--model",
+                                 "linear", *AS_OF])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {"run_id", "status", "as_of", "models", "opportunities", "attributed",
+            "unattributed", "api_calls", "objects"} <= set(data)
+    assert data["models"] == ["linear"] and data["opportunities"] == 1
+    assert set(data["objects"]["Attribution__c"]) == {"created", "updated", "unchanged",
+                                                       "deleted", "failed"}
+    # only linear now: the other models' records are deleted as stale
+    assert data["objects"]["Attribution__c"]["deleted"] > 0
+    explained = runner.invoke(app, ["explain", "opportunity", str(opp), "--format", "json",
+                                    *AS_OF])
+    assert explained.exit_code == 0, explained.output
+    assert json.loads(explained.stdout)["opportunity_id"] == opp
+    bad = runner.invoke(app, ["attribution", "run", "--model", "nonsense", *AS_OF])
+    assert bad.exit_code == 2
 
 
 def test_dry_run_table_shows_the_plan(env: dict[str, str]) -> None:
     result = runner.invoke(app, ["sync", "--dry-run", *AS_OF])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the export has a rejected row
     assert "dry run" in result.stdout and "new leads" in result.stdout
     assert "Writing this plan would take about" in result.stdout
 

@@ -48,7 +48,8 @@ def unsynced(org: EmulatorHandle, tmp_path: Path,
 def env(unsynced: EmulatorHandle) -> EmulatorHandle:
     """A synced org with one rejected row and one Lead named like a formula."""
     org = unsynced
-    assert runner.invoke(app, ["sync", "--format", "json", *AS_OF]).exit_code == 0
+    # exit 1: done, but this run rejected an input row
+    assert runner.invoke(app, ["sync", "--format", "json", *AS_OF]).exit_code == 1
     org.salesforce().Lead.create({"LastName": "X", "Company": "=HYPERLINK(\"http://x\")",
                                   "MAP_Id__c": "=cmd|' /C calc'!A0"})
     return org
@@ -127,7 +128,7 @@ def test_history_lists_past_audits(env: EmulatorHandle) -> None:
 def test_the_sync_summary_names_rejected_rows_and_points_to_the_audit(
         unsynced: EmulatorHandle) -> None:
     result = runner.invoke(app, ["sync", *AS_OF])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # a row was rejected in this run
     assert "First rejected rows and failed writes" in result.stdout
     for part in ("rejected_input", "touches.csv,", "row 3", "occurred_at", "has no UTC"):
         assert part in result.stdout  # (the table wraps at the test terminal's width)

@@ -1,0 +1,344 @@
+"""``connector attribution run``: credits from the ledger, written to Salesforce.
+
+Gather (per batch of opportunities, from the state database: the mirrored
+Opportunity, its contact roles, the people linked to those contacts and to the
+Leads converted into them, their ledger touches, the Attribution__c rows
+Salesforce holds) -> decide (the pure engine in ``engine.attribution*``) ->
+write the difference: new credits upserted on ``Key__c``, changed fields only,
+stale credits (a touch that left the window, a removed contact role, a model
+switched off) deleted, and each opportunity's first- and last-touch campaign.
+A re-run with nothing changed writes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from connector.engine.attribution import Attribution, OpportunityValue, Settings, TouchValue
+from connector.engine.attribution_config import ModelName
+from connector.engine.attribution_diff import diff_attribution
+from connector.engine.attribution_scope import (
+    AccountScope,
+    ContactRoleScope,
+    Scope,
+    attribute_in_scope,
+    opportunity_summary,
+)
+from connector.engine.person_stages import _moment
+from connector.errors import BudgetExhausted, ConnectorError
+from connector.mappings import Mappings
+from connector.mirror import attribution_spec, mirror_specs, refresh_mirror
+from connector.plan import diff_record
+from connector.salesforce import DescribeCache, SalesforceClient, Writer
+from connector.salesforce.writer import NOT_ATTEMPTED, WriteOp, WriteOutcome
+from connector.state.store import StateStore
+from connector.values import MirrorRow
+
+log = logging.getLogger(__name__)
+
+BATCH = 2_000
+
+
+@dataclass
+class AttributionResult:
+    run_id: int
+    status: str
+    as_of: datetime
+    models: list[str]
+    opportunities: int = 0
+    attributed: int = 0
+    unattributed: int = 0
+    api_calls: int = 0
+    objects: dict[str, dict[str, int]] = field(default_factory=dict)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    stopped: ConnectorError | None = None
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        if self.stopped is not None:
+            return self.stopped.exit_code
+        return 1 if self.status == "partial" else 0
+
+    def as_json(self) -> dict[str, Any]:
+        """The documented shape (docs/interfaces.md), plus details under extra keys."""
+        return {"run_id": self.run_id, "status": self.status, "as_of": self.as_of.isoformat(),
+                "models": self.models, "opportunities": self.opportunities,
+                "attributed": self.attributed, "unattributed": self.unattributed,
+                "api_calls": self.api_calls, "objects": self.objects,
+                "failures": self.failures[:20],
+                "stopped": str(self.stopped) if self.stopped else None,
+                "seconds": round(self.seconds, 2)}
+
+
+# ------------------------------------------------------------------- gather
+
+def _decimal(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def opportunity_value(row: MirrorRow) -> OpportunityValue | None:
+    f = row.fields
+    created = _moment(f.get("CreatedDate"))
+    close = _moment(f.get("CloseDate"))
+    if created is None or close is None:
+        return None
+    return OpportunityValue(id=row.id, account_id=f.get("AccountId") or None,
+                            amount=_decimal(f.get("Amount")), created_at=created,
+                            close_date=close.date(), is_closed=bool(f.get("IsClosed")),
+                            is_won=bool(f.get("IsWon")))
+
+
+@dataclass(frozen=True)
+class OpportunityContext:
+    opportunity: OpportunityValue
+    row: MirrorRow
+    candidates: tuple[TouchValue, ...]
+    scope: Scope
+    existing: tuple[Mapping[str, Any], ...]   # Attribution__c rows held, by API name
+
+
+def gather_opportunities(store: StateStore, mappings: Mappings,
+                         rows: Sequence[MirrorRow]) -> Iterator[OpportunityContext]:
+    """Plain values for a batch of opportunities: a fixed number of queries."""
+    ids = [r.id for r in rows]
+    account_mode = mappings.attribution.mode == "account"
+    roles: dict[str, set[str]] = {}
+    for role in store.mirror_by("OpportunityContactRole", "parent_id", ids):
+        if role.contact_id and role.parent_id:
+            roles.setdefault(role.parent_id, set()).add(role.contact_id)
+    contacts = sorted({c for cs in roles.values() for c in cs})
+    # people behind each contact: linked to it, or to a Lead converted into it
+    converted = {lead.id: str(lead.parent_id)
+                 for lead in store.mirror_by("Lead", "parent_id", contacts)}
+    person_contact: dict[str, str] = {}
+    linked = store.people_linked_by_record(contacts + sorted(converted))
+    for record_id, map_ids in sorted(linked.items()):
+        for map_id in map_ids:
+            person_contact[map_id] = converted.get(record_id, record_id)
+    by_account: dict[str, list[str]] = {}
+    if account_mode:
+        by_account = store.people_by_account(
+            sorted({str(r.fields.get("AccountId")) for r in rows if r.fields.get("AccountId")}))
+    people = set(person_contact) | {m for ms in by_account.values() for m in ms}
+    touches = store.touches_of(sorted(people))
+    campaigns = {row.map_key: row.id for row in store.mirror_all("Campaign") if row.map_key}
+    conversion = mappings.attribution.conversion_types(
+        {k: v.conversion for k, v in mappings.touches.touch_types.items()})
+    existing: dict[str, list[Mapping[str, Any]]] = {}
+    for held in store.mirror_by("Attribution__c", "parent_id", ids):
+        existing.setdefault(str(held.parent_id), []).append({"Id": held.id, **held.fields})
+    for row in rows:
+        opp = opportunity_value(row)
+        if opp is None:
+            continue
+        scope: Scope
+        if account_mode:
+            members = by_account.get(opp.account_id or "", [])
+            scope = AccountScope(frozenset(members))
+            who = members
+        else:
+            role_contacts = roles.get(row.id, set())
+            mine = {m: c for m, c in person_contact.items() if c in role_contacts}
+            scope = ContactRoleScope(frozenset(role_contacts), mine)
+            who = sorted(mine)
+        candidates = tuple(
+            TouchValue(touch_id=t.touch_id, person_id=t.map_id,
+                       contact_id=person_contact.get(t.map_id),
+                       campaign_id=campaigns.get((t.program_id or "").lower()),
+                       program_id=t.program_id, channel=t.channel, touch_type=t.touch_type,
+                       occurred_at=t.occurred_at, is_response=t.is_response,
+                       is_conversion=t.touch_type in conversion)
+            for m in who for t in touches.get(m, []))
+        yield OpportunityContext(opp, row, candidates, scope,
+                                 tuple(existing.get(row.id, [])))
+
+
+# ------------------------------------------------------------------- the run
+
+@dataclass
+class _Writes:
+    creates: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[WriteOp] = field(default_factory=list)
+    deletes: list[str] = field(default_factory=list)
+    summaries: list[WriteOp] = field(default_factory=list)
+    unchanged: int = 0
+
+
+class AttributionRun:
+    def __init__(self, client: SalesforceClient | None, store: StateStore, mappings: Mappings,
+                 *,
+                 as_of: datetime, models: Iterable[ModelName] | None = None,
+                 dry_run: bool = False) -> None:
+        self.client = client
+        self.store = store
+        self.mappings = mappings
+        self.as_of = as_of
+        self.settings = Settings.from_mapping(mappings.attribution, models)
+        self.dry_run = dry_run
+        self.decl = mappings.fields.obj("Attribution__c")
+        self.opp_decl = mappings.fields.objects.get("Opportunity")
+
+    def explain(self, opportunity_id: str) -> tuple[Attribution, OpportunityContext] | None:
+        rows = list(self.store.mirror_get("Opportunity", [opportunity_id]).values())
+        for ctx in gather_opportunities(self.store, self.mappings, rows):
+            return attribute_in_scope(ctx.opportunity, ctx.candidates, ctx.scope,
+                                      self.settings, as_of=self.as_of), ctx
+        return None
+
+    def run(self, run_id: int, *, refresh: bool = True,
+            only_credits: bool = False) -> AttributionResult:
+        """``only_credits``: the sync just refreshed the other objects' mirror."""
+        if self.client is None:
+            raise ValueError("an attribution run needs a Salesforce client")
+        self.writer_client = self.client
+        started = time.monotonic()
+        calls_before = self.client.log.api_calls
+        result = AttributionResult(run_id, "ok", self.as_of, list(self.settings.models))
+        counts: Counter[str] = Counter()
+        try:
+            if refresh:
+                describe = DescribeCache(self.client)
+                specs = [] if only_credits else [
+                    s for s in mirror_specs(self.mappings)
+                    if s.sobject in ("Opportunity", "OpportunityContactRole", "Lead",
+                                     "Contact", "Campaign")]
+                refresh_mirror(self.client, describe, self.store, self.mappings, run_id,
+                               specs=[*specs, attribution_spec(self.mappings)])
+            rows = list(self.store.mirror_all("Opportunity"))
+            writes = _Writes()
+            for start in range(0, len(rows), BATCH):
+                self._decide(rows[start:start + BATCH], writes, result)
+            counts["unchanged"] = writes.unchanged
+            if not self.dry_run:
+                self._write(writes, counts, result)
+            else:
+                counts.update(created=len(writes.creates), updated=len(writes.updates),
+                              deleted=len(writes.deletes))
+        except (BudgetExhausted, ConnectorError) as exc:
+            if not isinstance(exc, BudgetExhausted) and exc.exit_code not in (4,):
+                raise
+            result.stopped = exc
+        result.objects = {"Attribution__c": {k: counts.get(k, 0) for k in
+                                             ("created", "updated", "unchanged", "deleted",
+                                              "failed")}}
+        if self.opp_decl is not None:
+            result.objects["Opportunity"] = {"updated": counts.get("opportunity_updated", 0),
+                                             "failed": counts.get("opportunity_failed", 0)}
+        if result.stopped is not None:
+            result.status = "stopped"
+        elif self.dry_run:
+            result.status = "dry-run"
+        elif counts.get("failed") or counts.get("opportunity_failed"):
+            result.status = "partial"
+        result.api_calls = self.writer_client.log.api_calls - calls_before
+        result.seconds = time.monotonic() - started
+        return result
+
+    def _decide(self, rows: Sequence[MirrorRow], writes: _Writes,
+                result: AttributionResult) -> None:
+        for ctx in gather_opportunities(self.store, self.mappings, rows):
+            attribution = attribute_in_scope(ctx.opportunity, ctx.candidates, ctx.scope,
+                                             self.settings, as_of=self.as_of)
+            result.opportunities += 1
+            if attribution.attributed:
+                result.attributed += 1
+            else:
+                result.unattributed += 1
+            diff = diff_attribution(attribution.records, ctx.existing, self.decl)
+            writes.creates.extend(diff.creates)
+            writes.updates.extend(WriteOp(f"Attribution__c:{u.key}", u.fields, u.record_id)
+                                  for u in diff.updates)
+            writes.deletes.extend(diff.deletes)
+            writes.unchanged += diff.unchanged
+            if self.opp_decl is not None:
+                summary = opportunity_summary(attribution)
+                desired: dict[str, Any] = {
+                    k: getattr(summary, k) for k in
+                    ("first_touch_campaign", "last_touch_campaign")
+                    if k in self.opp_decl.fields}
+                written = self.store.written("Opportunity", [ctx.row.id]).get(ctx.row.id, {})
+                change = diff_record(self.opp_decl, desired, ctx.row.fields, written)
+                if change.fields:
+                    writes.summaries.append(WriteOp(f"Opportunity:{ctx.row.id}",
+                                                    change.fields, ctx.row.id))
+
+    def _write(self, writes: _Writes, counts: Counter[str], result: AttributionResult) -> None:
+        writer = Writer(self.writer_client)
+        key = self.decl.field("key").api_name
+        spec = attribution_spec(self.mappings)
+        steps: list[tuple[str, str, list[WriteOp], str | None]] = [
+            ("Attribution__c", "upsert",
+             [WriteOp(f"Attribution__c:{c[key]}", c) for c in writes.creates], key),
+            ("Attribution__c", "update", writes.updates, None),
+            ("Attribution__c", "delete",
+             [WriteOp(f"delete:{i}", {}, i) for i in writes.deletes], None),
+            ("Opportunity", "update", writes.summaries, None),
+        ]
+        for sobject, action, ops, ext in steps:
+            if not ops:
+                continue
+            outcome = writer.write(sobject, action, ops,  # type: ignore[arg-type]
+                                   external_id_field=ext)
+            self._record(sobject, action, ops, outcome, counts, result, spec)
+            if outcome.stopped is not None:
+                result.stopped = outcome.stopped
+                return
+
+    def _record(self, sobject: str, action: str, ops: Sequence[WriteOp], outcome: WriteOutcome,
+                counts: Counter[str], result: AttributionResult, spec: Any) -> None:
+        by_ref = {op.ref: op for op in ops}
+        rows: list[MirrorRow] = []
+        patches: list[tuple[str, dict[str, Any]]] = []
+        deleted: list[str] = []
+        written: list[tuple[str, str, Any]] = []
+        with self.store.transaction():
+            for r in outcome.results:
+                op = by_ref[r.ref]
+                if r.error_code == NOT_ATTEMPTED:
+                    continue
+                if not r.success or not r.id:
+                    counts["opportunity_failed" if sobject == "Opportunity" else "failed"] += 1
+                    result.failures.append({"object": sobject, "ref": r.ref,
+                                            "error_code": r.error_code, "message": r.message})
+                    self.store.add_failed_write(result.run_id, sobject, r.ref, None,
+                                                r.error_code, r.message or "",
+                                                {"fields": dict(op.fields), "record_id": op.id})
+                    continue
+                if sobject == "Opportunity":
+                    counts["opportunity_updated"] += 1
+                    patches.append((r.id, dict(op.fields)))
+                    written.extend((r.id, k, v) for k, v in op.fields.items())
+                elif action == "delete":
+                    counts["deleted"] += 1
+                    deleted.append(r.id)
+                elif action == "upsert":
+                    counts["created" if r.created else "updated"] += 1
+                    rows.append(spec.to_row({"Id": r.id, **op.fields}))
+                else:
+                    counts["updated"] += 1
+                    patches.append((r.id, dict(op.fields)))
+            if rows:
+                self.store.mirror_upsert(rows)
+            if patches:
+                self.store.mirror_patch(sobject, patches)
+            if deleted:
+                self.store.mirror_mark_deleted(sobject, deleted)
+            if written:
+                self.store.set_written(result.run_id, "Opportunity", written)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,88 @@
+"""Attribution end to end: credits land in Attribution__c, a re-run writes
+nothing, a changed amount rewrites only that opportunity's records, a removed
+contact role deletes its records."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from connector.emulator.testing import EmulatorHandle
+from connector.run.attribution import AttributionRun
+from connector.salesforce import SalesforceClient
+from tests.e2e.harness import AS_OF, Rig
+
+
+def _credits(rig: Rig) -> list[dict[str, object]]:
+    return rig.query("SELECT Key__c, Opportunity__c, Model__c, Credit__c, Revenue__c, "
+                     "Position__c, Campaign__c FROM Attribution__c")
+
+
+def _run(rig: Rig) -> dict[str, object]:
+    store = rig.store()
+    try:
+        client = SalesforceClient(rig.settings().salesforce, http=rig.org.session()).connect()
+        run_id = store.start_run("attribution", AS_OF)
+        result = AttributionRun(client, store, rig.mappings, as_of=AS_OF).run(run_id)
+        store.finish_run(run_id, result.status, result.as_json())
+        return result.as_json()
+    finally:
+        store.close()
+
+
+def _world(rig: Rig) -> tuple[str, str, str]:
+    (rig.export().program("W1", "Webinar").program("A1", "Paid Search")
+     .person("P1", "ann@acme.com").person("P2", "bob@acme.com")
+     .touch("t1", "P1", "webinar_registered", 1, "W1")
+     .touch("t2", "P1", "ad_click", 5, "A1")
+     .touch("t3", "P2", "form_fill", 8, "W1")
+     .write())
+    assert rig.sync().status == "ok"
+    org: EmulatorHandle = rig.org
+    leads = {r["MAP_Id__c"]: r["Id"] for r in rig.query("SELECT Id, MAP_Id__c FROM Lead")}
+    first = org.convert_lead(leads["P1"], create_opportunity=True)
+    second = org.convert_lead(leads["P2"], account_id=first["account_id"])
+    sf = org.salesforce()
+    opp_id = str(first["opportunity_id"])
+    sf.Opportunity.update(opp_id, {"Amount": 1000.03})
+    role = sf.OpportunityContactRole.create({"OpportunityId": opp_id,
+                                            "ContactId": second["contact_id"]})["id"]
+    return opp_id, str(role), str(second["contact_id"])
+
+
+def test_credits_land_then_a_rerun_writes_nothing(rig: Rig) -> None:
+    _world(rig)
+    assert rig.sync().status == "ok"   # the mirror learns the opportunity and its roles
+    first = _run(rig)
+    assert first["status"] == "ok" and first["attributed"] == 1
+    credits = _credits(rig)
+    models = rig.mappings.attribution.models
+    by_model: dict[str, list[dict[str, object]]] = {}
+    for c in credits:
+        by_model.setdefault(str(c["Model__c"]), []).append(c)
+    assert set(by_model) == set(models)
+    for rows in by_model.values():  # exactly 100% and the amount, per model
+        assert sum(Decimal(str(r["Credit__c"])) for r in rows) == Decimal("100")
+        assert sum(Decimal(str(r["Revenue__c"])) for r in rows) == Decimal("1000.03")
+    rig.org.reset_stats()
+    again = _run(rig)
+    assert again["objects"]["Attribution__c"]["created"] == 0  # type: ignore[index]
+    assert rig.org.stats()["api_calls"]["write"] == 0
+
+
+def test_a_changed_amount_and_a_removed_role_rewrite_only_what_changed(rig: Rig) -> None:
+    opp_id, role, _contact = _world(rig)
+    rig.sync()
+    _run(rig)
+    before = {c["Key__c"]: c for c in _credits(rig)}
+    assert any(":t3:" in str(k) for k in before)   # P2's touch counts through the role
+    sf = rig.org.salesforce()
+    sf.OpportunityContactRole.delete(role)
+    sf.Opportunity.update(opp_id, {"Amount": 2000})
+    rig.sync()
+    after_run = _run(rig)
+    after = {c["Key__c"]: c for c in _credits(rig)}
+    assert not any(":t3:" in str(k) for k in after)   # its credits were deleted
+    assert after_run["objects"]["Attribution__c"]["deleted"] > 0  # type: ignore[index]
+    for rows in ({k: v for k, v in after.items() if str(v["Model__c"]) == m}
+                 for m in rig.mappings.attribution.models):
+        assert sum(Decimal(str(r["Revenue__c"])) for r in rows.values()) == Decimal("2000")
