@@ -452,6 +452,34 @@ def explain_opportunity_cmd(
     _guard(go)
 
 
+@explain_app.command("account")
+def explain_account_cmd(
+    key: Annotated[str, typer.Argument(metavar="DOMAIN_OR_ID")],
+    fmt: FormatOpt = Format.table,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Account fit, engagement, buying stage, and the people and rules behind them."""
+    _json_mode(fmt)
+
+    def go() -> None:
+        from connector.explain import explain_account
+        from connector.reports.console import key_values, out
+
+        _settings, mappings, store = _context()
+        data = explain_account(store, mappings, key, as_of=_parse_as_of(as_of))
+        if fmt is Format.json:
+            _emit_json(data)
+            return
+        out.print(key_values("Account", [(k, v) for k, v in data.items()
+                                         if not isinstance(v, (list, dict))]))
+        for part in ("fit", "engagement"):
+            for rule in data.get(part, {}).get("rules", []):
+                out.print(f"- {part}: {rule.get('rule')} {rule.get('points'):+} "
+                          f"{rule.get('detail') or ''}", highlight=False)
+
+    _guard(go)
+
+
 @explain_app.command("person")
 def explain_person_cmd(
     key: Annotated[str, typer.Argument(metavar="EMAIL_OR_MAP_ID")],
@@ -493,6 +521,25 @@ def explain_person_cmd(
                             t["channel_rule"])
         out.print(touches)
         out.print("* a response")
+        scores = data.get("scores")
+        if scores:
+            table = Table(title=f"Scores: lead {scores['lead']} = behavior "
+                                f"{scores['behavior']['total']} + fit {scores['fit']['total']}",
+                          title_justify="left")
+            for col in ("score", "rule", "points", "why"):
+                table.add_column(col)
+            for part in ("behavior", "fit"):
+                for rule in scores[part]["rules"]:
+                    table.add_row(part, rule["rule"], str(rule["points"]),
+                                  str(rule.get("detail") or ""))
+            out.print(table)
+            life = data.get("lifecycle") or {}
+            out.print(f"Lifecycle: {life.get('stage')} (cycle {life.get('cycle')}); "
+                      + ", ".join(f"{k} {v[:10]}" for k, v in (life.get("dates") or {}).items())
+                      + (f"; excluded: {scores['excluded_reason']}"
+                         if scores.get("excluded_reason") else ""), highlight=False)
+        for problem in data.get("problems") or []:
+            out.print(f"[yellow]problem:[/yellow] {problem}", highlight=False)
 
     _guard(go)
 

@@ -15,10 +15,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from connector.audit.problems import person_problems
 from connector.campaigns import member_states
 from connector.cycles import build_cycles
 from connector.engine.context import Target
 from connector.engine.person import desired_person
+from connector.engine.score_json import (
+    account_scores_json,
+    lifecycle_json,
+    person_scores_json,
+)
 from connector.errors import ConfigError
 from connector.identity import primary_person
 from connector.mappings import Mappings
@@ -62,7 +68,15 @@ def explain_person(store: StateStore, mappings: Mappings, key: str, *,
                    tz: tzinfo, as_of: datetime | None = None) -> dict[str, Any]:
     """The sync's own gather and engines for one person, with every decision."""
     people = find_people(store, key)
+    problems = person_problems(store, key)
     if not people:
+        if problems:  # the MAP row was rejected, or its write failed: say why
+            return {"as_of": (as_of or datetime.now(UTC)).isoformat(), "people": [],
+                    "match": {"rule": "not in the ledger",
+                              "detail": "the MAP rows for this person were rejected or "
+                                        "could not be written; see problems"},
+                    "problems": problems, "sources": [], "cycles": [], "close_events": [],
+                    "touches": [], "fields": [], "members": []}
         raise ConfigError(f"no MAP person with id or email {key!r} in the ledger",
                           hint="run `connector sync` first, or check the spelling")
     as_of = as_of or datetime.now(UTC)
@@ -103,11 +117,13 @@ def explain_person(store: StateStore, mappings: Mappings, key: str, *,
              "channel": t.channel, "channel_rule": t.channel_rule} for t in touches],
         "fields": [],
         "members": [],
+        "problems": problems,
     }
     if link is None:
         out["match"] = {"rule": "unmatched",
-                        "detail": "no Salesforce record is linked yet (see the last sync's "
-                                  "findings: missing_in_salesforce)"}
+                        "detail": "no Salesforce record is linked yet: " + (
+                            "a write failed (see problems)" if problems else
+                            "see `connector audit` (missing_in_salesforce)")}
     else:
         out["match"] = {"sobject": link.sobject, "sf_id": link.sf_id, "rule": link.rule,
                         "detail": link.detail, "account_id": link.account_id,
@@ -136,6 +152,9 @@ def explain_person(store: StateStore, mappings: Mappings, key: str, *,
         out["fields"].append({"field": api_name, "key": api_name, "policy": "always",
                               "salesforce": None, "connector": ref, "last_written": None,
                               "decision": "write", "why": "campaign created in the next run"})
+    if want.stages is not None:
+        out["scores"] = person_scores_json(want.stages.scores)
+        out["lifecycle"] = lifecycle_json(want.stages.life)
     for pid, state in sorted(member_states(touches, mappings, tz).items()):
         out["members"].append({
             "program_id": pid, "program": programs[pid].name if pid in programs else None,
@@ -149,3 +168,37 @@ def mirror_age(store: StateStore) -> str | None:
     stamps = [store.watermark("salesforce", obj) for obj in ("Lead", "Contact")]
     known = [datetime.fromisoformat(s) for s in stamps if s]
     return max(known).isoformat() if known else None
+
+
+def explain_account(store: StateStore, mappings: Mappings, key: str, *,
+                    as_of: datetime | None = None) -> dict[str, Any]:
+    """Account fit, engagement, buying stage and the people and rules behind them,
+    by the sync's own gather and engine (no API calls)."""
+    from connector.engine.account_values import desired_account
+    from connector.engine.domains import registered_domain
+    from connector.run.gather import gather_accounts
+    from connector.sfid import to18
+
+    as_of = as_of or datetime.now(UTC)
+    ids: list[str] = []
+    try:
+        ids = [to18(key)]
+    except ValueError:
+        domain = registered_domain(key) or key.strip().lower()
+        ids = sorted(r.id for r in store.mirror_all("Account")
+                     if r.map_key and (registered_domain(r.map_key) or r.map_key) == domain)
+    contexts = gather_accounts(store, ids)
+    if not contexts:
+        raise ConfigError(f"no Account {key!r} in the mirror",
+                          hint="give an Account id or a website domain; run `connector sync` "
+                               "first")
+    ctx = contexts[0]
+    want = desired_account(ctx, mappings, as_of)
+    if want is None:
+        raise ConfigError("the mappings have no scoring.yaml: account scores are off")
+    data = account_scores_json(want.scores)
+    return {"as_of": as_of.isoformat(), "account_id": ctx.record.id,
+            "name": ctx.record.fields.get("Name"), "website": ctx.record.fields.get("Website"),
+            "target_list": ctx.on_target_list, "tier": ctx.tier, **data,
+            "people": [p.map_id for p in ctx.people],
+            "other_accounts_with_this_domain": [i for i in ids if i != ctx.record.id]}

@@ -104,3 +104,28 @@ def test_a_later_as_of_recycles_exactly_the_sla_expired_people(rig: Rig) -> None
     assert b["Lifecycle_Stage__c"] == "MQL"
     assert _moment(b["MQL_Date__c"]) == _moment(at(45))
     assert b["Recycled_Date__c"] is not None
+
+
+def test_explain_lists_the_rules_behind_the_written_scores(rig: Rig) -> None:
+    from connector.explain import explain_account, explain_person
+
+    _world(rig)
+    as_of = DAY0 + timedelta(days=11)
+    rig.sync(as_of=as_of)
+    store = rig.store()
+    try:
+        data = explain_person(store, rig.mappings, "B", tz=UTC, as_of=as_of)
+        scores, life = data["scores"], data["lifecycle"]
+        lead = _leads(rig)["B"]
+        for part, field in (("behavior", "Behavior_Score__c"), ("fit", "Fit_Score__c")):
+            assert sum(r["points"] for r in scores[part]["rules"]) == scores[part]["total"]
+            assert scores[part]["total"] == lead[field]
+        assert scores["lead"] == lead["Lead_Score__c"]
+        assert life["stage"] == "MQL" and life["cycle"] == 1
+        assert any(r.get("touch_id") == "b2" for r in scores["behavior"]["rules"])
+        account = explain_account(store, rig.mappings, "acme.com", as_of=as_of)
+        assert set(account["people"]) == {"A", "B"}
+        assert sum(r["points"] for r in account["engagement"]["rules"]) == \
+            account["engagement"]["total"]
+    finally:
+        store.close()
