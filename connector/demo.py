@@ -117,14 +117,15 @@ def run_demo(*, people: int = 1000, keep: Path | None = None,
         try:
             _heading("First sync")
             first = Sync(settings, mappings, store, reporter=new_reporter()).run(
-                SyncOptions(as_of=DEFAULT_AS_OF))
+                SyncOptions(as_of=DEFAULT_AS_OF, attribution=True))
             log_run_finished(first.as_json())
             render_sync(first)
             _show_what_was_written(org.salesforce())
+            _show_scores_and_revenue(org.salesforce())
             _heading("Second sync, nothing changed")
             org.reset_stats()
             second = Sync(settings, mappings, store, reporter=new_reporter()).run(
-                SyncOptions(as_of=DEFAULT_AS_OF))
+                SyncOptions(as_of=DEFAULT_AS_OF, attribution=True))
             log_run_finished(second.as_json())
             writes = org.stats()["api_calls"]["write"]
             out.print(f"Re-run: {second.api_calls.get('total', 0)} API calls, "
@@ -184,6 +185,44 @@ def _show_what_was_written(sf: Any) -> None:
     by_channel = Counter((m.get("Campaign") or {}).get("Channel__c") for m in members)
     out.print("Responded campaign members by channel: " + ", ".join(
         f"{k} {v}" for k, v in by_channel.most_common(8)) + "\n")
+
+
+def _show_scores_and_revenue(sf: Any) -> None:
+    """The account view, the MQLs of the run, and revenue by channel under two models."""
+    accounts = sf.query_all(
+        "SELECT Name, Buying_Stage__c, Engagement_Score__c, Account_Fit_Score__c, "
+        "Qualified_Account__c FROM Account WHERE Engagement_Score__c > 0 "
+        "ORDER BY Engagement_Score__c DESC LIMIT 5")["records"]
+    table = Table(title="Top accounts by engagement", title_justify="left")
+    for col in ("account", "buying stage", "engagement", "fit", "qualified"):
+        table.add_column(col, no_wrap=True, overflow="ellipsis")
+    for a in accounts:
+        table.add_row(a["Name"], a["Buying_Stage__c"] or "-",
+                      str(int(a["Engagement_Score__c"] or 0)),
+                      str(int(a["Account_Fit_Score__c"] or 0)),
+                      "yes" if a["Qualified_Account__c"] else "no")
+    out.print(table)
+    stages = Counter(r["Lifecycle_Stage__c"] for r in sf.query_all(
+        "SELECT Lifecycle_Stage__c FROM Lead WHERE Lifecycle_Stage__c != null")["records"])
+    out.print("Leads by lifecycle stage: " + ", ".join(
+        f"{k} {v}" for k, v in stages.most_common()))
+    mqls = sf.query_all("SELECT Email, Lead_Score__c, MQL_Date__c FROM Lead WHERE "
+                        "Lifecycle_Stage__c = 'MQL' ORDER BY Lead_Score__c DESC LIMIT 5")
+    for r in mqls["records"]:
+        out.print(f"  MQL {r['Email']}: lead score {int(r['Lead_Score__c'] or 0)}, "
+                  f"MQL on {(r['MQL_Date__c'] or '')[:10]}", highlight=False)
+    credits = sf.query_all("SELECT Model__c, Channel__c, Revenue__c FROM Attribution__c "
+                           "WHERE Model__c IN ('first_touch', 'w_shaped')")["records"]
+    revenue: dict[str, dict[str, float]] = {}
+    for c in credits:
+        channels = revenue.setdefault(c["Model__c"], {})
+        key = c["Channel__c"] or "-"
+        channels[key] = channels.get(key, 0.0) + float(c["Revenue__c"] or 0)
+    for model, by_channel in sorted(revenue.items()):
+        top = sorted(by_channel.items(), key=lambda kv: -kv[1])[:6]
+        out.print(f"Revenue by channel ({model}): " + ", ".join(
+            f"{k} {v:,.0f}" for k, v in top), highlight=False)
+    out.print("")
 
 
 def _an_email(store: Any) -> str | None:
