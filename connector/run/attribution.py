@@ -23,20 +23,21 @@ from typing import Any
 
 from connector.engine.attribution import Attribution, OpportunityValue, Settings, TouchValue
 from connector.engine.attribution_config import ModelName
-from connector.engine.attribution_diff import diff_attribution
+from connector.engine.attribution_diff import diff_attribution, diff_influence
 from connector.engine.attribution_scope import (
     AccountScope,
     ContactRoleScope,
     Scope,
     attribute_in_scope,
+    influence_rows,
     opportunity_summary,
 )
 from connector.engine.person_stages import _moment
-from connector.errors import BudgetExhausted, ConnectorError
+from connector.errors import BudgetExhausted, ConfigError, ConnectorError
 from connector.mappings import Mappings
 from connector.mirror import attribution_spec, mirror_specs, refresh_mirror
 from connector.plan import diff_record
-from connector.salesforce import DescribeCache, SalesforceClient, Writer
+from connector.salesforce import DescribeCache, SalesforceClient, Writer, soql
 from connector.salesforce.writer import NOT_ATTEMPTED, WriteOp, WriteOutcome
 from connector.state.store import StateStore
 from connector.values import MirrorRow
@@ -175,6 +176,10 @@ class _Writes:
     deletes: list[str] = field(default_factory=list)
     summaries: list[WriteOp] = field(default_factory=list)
     unchanged: int = 0
+    # standard CampaignInfluence (optional): deletes first, then creates, updates
+    influence_creates: list[WriteOp] = field(default_factory=list)
+    influence_updates: list[WriteOp] = field(default_factory=list)
+    influence_deletes: list[str] = field(default_factory=list)
 
 
 class AttributionRun:
@@ -219,8 +224,9 @@ class AttributionRun:
                                specs=[*specs, attribution_spec(self.mappings)])
             rows = list(self.store.mirror_all("Opportunity"))
             writes = _Writes()
+            influence_model = self._influence_model()
             for start in range(0, len(rows), BATCH):
-                self._decide(rows[start:start + BATCH], writes, result)
+                self._decide(rows[start:start + BATCH], writes, result, influence_model)
             counts["unchanged"] = writes.unchanged
             if not self.dry_run:
                 self._write(writes, counts, result)
@@ -234,6 +240,11 @@ class AttributionRun:
         result.objects = {"Attribution__c": {k: counts.get(k, 0) for k in
                                              ("created", "updated", "unchanged", "deleted",
                                               "failed")}}
+        if self.mappings.attribution.campaign_influence.enabled:
+            result.objects["CampaignInfluence"] = {
+                "created": counts.get("influence_create", 0),
+                "updated": counts.get("influence_update", 0),
+                "deleted": counts.get("influence_delete", 0)}
         if self.opp_decl is not None:
             result.objects["Opportunity"] = {"updated": counts.get("opportunity_updated", 0),
                                              "failed": counts.get("opportunity_failed", 0)}
@@ -241,14 +252,41 @@ class AttributionRun:
             result.status = "stopped"
         elif self.dry_run:
             result.status = "dry-run"
-        elif counts.get("failed") or counts.get("opportunity_failed"):
+        elif counts.get("failed") or counts.get("opportunity_failed") or \
+                counts.get("campaigninfluence_failed"):
             result.status = "partial"
         result.api_calls = self.writer_client.log.api_calls - calls_before
         result.seconds = time.monotonic() - started
         return result
 
+    def _influence_model(self) -> str | None:
+        """The id of the connector's CampaignInfluenceModel, when that output is on."""
+        ci = self.mappings.attribution.campaign_influence
+        if not ci.enabled or self.client is None:
+            return None
+        found = list(self.client.query(soql.select(
+            "CampaignInfluenceModel", ["Id"],
+            where=f"DeveloperName = {soql.literal(ci.influence_model)}")))
+        if not found:
+            raise ConfigError(
+                f"the org has no CampaignInfluenceModel {ci.influence_model!r}",
+                hint="deploy `connector schema export` to an org with Customizable Campaign "
+                     "Influence, or set campaign_influence.enabled: false")
+        return str(found[0]["Id"])
+
+    def _held_influence(self, ids: Sequence[str]) -> dict[str, list[Mapping[str, Any]]]:
+        assert self.client is not None
+        out: dict[str, list[Mapping[str, Any]]] = {}
+        for statement in soql.select_in("CampaignInfluence",
+                                        ["Id", "OpportunityId", "CampaignId", "ContactId",
+                                         "ModelId", "Influence"], "OpportunityId", ids):
+            for row in self.client.query(statement):
+                out.setdefault(str(row["OpportunityId"]), []).append(row)
+        return out
+
     def _decide(self, rows: Sequence[MirrorRow], writes: _Writes,
-                result: AttributionResult) -> None:
+                result: AttributionResult, influence_model: str | None = None) -> None:
+        held = self._held_influence([r.id for r in rows]) if influence_model else {}
         for ctx in gather_opportunities(self.store, self.mappings, rows):
             attribution = attribute_in_scope(ctx.opportunity, ctx.candidates, ctx.scope,
                                              self.settings, as_of=self.as_of)
@@ -263,6 +301,17 @@ class AttributionRun:
                                   for u in diff.updates)
             writes.deletes.extend(diff.deletes)
             writes.unchanged += diff.unchanged
+            if influence_model is not None:
+                ci = self.mappings.attribution.campaign_influence
+                influence = diff_influence(influence_rows(attribution, ci.model),
+                                           held.get(ctx.row.id, []), influence_model)
+                writes.influence_creates.extend(
+                    WriteOp(f"CampaignInfluence:{c['OpportunityId']}:{c['CampaignId']}:"
+                            f"{c.get('ContactId') or ''}", c) for c in influence.creates)
+                writes.influence_updates.extend(
+                    WriteOp(f"CampaignInfluence:{u.record_id}", {"Influence": u.influence},
+                            u.record_id) for u in influence.updates)
+                writes.influence_deletes.extend(influence.deletes)
             if self.opp_decl is not None:
                 summary = opportunity_summary(attribution)
                 desired: dict[str, Any] = {
@@ -286,6 +335,10 @@ class AttributionRun:
             ("Attribution__c", "delete",
              [WriteOp(f"delete:{i}", {}, i) for i in writes.deletes], None),
             ("Opportunity", "update", writes.summaries, None),
+            ("CampaignInfluence", "delete",
+             [WriteOp(f"delete:{i}", {}, i) for i in writes.influence_deletes], None),
+            ("CampaignInfluence", "create", writes.influence_creates, None),
+            ("CampaignInfluence", "update", writes.influence_updates, None),
         ]
         for sobject, action, ops, ext in steps:
             if not ops:
@@ -310,12 +363,16 @@ class AttributionRun:
                 if r.error_code == NOT_ATTEMPTED:
                     continue
                 if not r.success or not r.id:
-                    counts["opportunity_failed" if sobject == "Opportunity" else "failed"] += 1
+                    counts["failed" if sobject == "Attribution__c" else
+                           f"{sobject.lower()}_failed"] += 1
                     result.failures.append({"object": sobject, "ref": r.ref,
                                             "error_code": r.error_code, "message": r.message})
                     self.store.add_failed_write(result.run_id, sobject, r.ref, None,
                                                 r.error_code, r.message or "",
                                                 {"fields": dict(op.fields), "record_id": op.id})
+                    continue
+                if sobject == "CampaignInfluence":
+                    counts[f"influence_{action}"] += 1
                     continue
                 if sobject == "Opportunity":
                     counts["opportunity_updated"] += 1

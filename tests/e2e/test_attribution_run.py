@@ -4,9 +4,13 @@ contact role deletes its records."""
 
 from __future__ import annotations
 
+import shutil
 from decimal import Decimal
+from pathlib import Path
 
+from connector.emulator.org import OrgOptions
 from connector.emulator.testing import EmulatorHandle
+from connector.mappings import bundled_dir, load_mappings
 from connector.run.attribution import AttributionRun
 from connector.salesforce import SalesforceClient
 from tests.e2e.harness import AS_OF, Rig
@@ -86,3 +90,33 @@ def test_a_changed_amount_and_a_removed_role_rewrite_only_what_changed(rig: Rig)
     for rows in ({k: v for k, v in after.items() if str(v["Model__c"]) == m}
                  for m in rig.mappings.attribution.models):
         assert sum(Decimal(str(r["Revenue__c"])) for r in rows.values()) == Decimal("2000")
+
+
+def test_campaign_influence_rows_follow_the_chosen_model(tmp_path: Path) -> None:
+    mappings_dir = tmp_path / "mappings"
+    shutil.copytree(bundled_dir(), mappings_dir, ignore=shutil.ignore_patterns("__*"))
+    path = mappings_dir / "attribution.yaml"
+    path.write_text(path.read_text().replace("  enabled: false", "  enabled: true"))
+    handle = EmulatorHandle(tmp_path / "org", OrgOptions(mappings_dir=mappings_dir),
+                            real=False)
+    try:
+        rig = Rig(handle, tmp_path, load_mappings(mappings_dir))
+        opp_id, role, _contact = _world(rig)
+        rig.sync()
+        first = _run(rig)
+        assert first["objects"]["CampaignInfluence"]["created"] > 0  # type: ignore[index]
+        rows = rig.query(f"SELECT CampaignId, ContactId, Influence, RevenueShare FROM "
+                         f"CampaignInfluence WHERE OpportunityId = '{opp_id}'")
+        assert round(sum(float(r["Influence"]) for r in rows), 2) == 100.0
+        rig.org.reset_stats()
+        again = _run(rig)
+        assert again["objects"]["CampaignInfluence"] == {  # type: ignore[index]
+            "created": 0, "updated": 0, "deleted": 0}
+        assert rig.org.stats()["api_calls"]["write"] == 0
+        # the second contact's role goes: its rows are deleted (create-only keys)
+        rig.org.salesforce().OpportunityContactRole.delete(role)
+        rig.sync()
+        third = _run(rig)
+        assert third["objects"]["CampaignInfluence"]["deleted"] > 0  # type: ignore[index]
+    finally:
+        handle.close()
