@@ -394,6 +394,16 @@ class Planner:
         else:
             diff = diff_record(decls, desired, record.fields, ctx.written,
                                new_cycle=want.new_cycle, skip=want.skip)
+            # opt-in (scoring.yaml stages.write_lead_status_on_recycle): an SLA
+            # recycle also sets the Lead's Status, once
+            status = stages.life.lead_status_to_write if stages is not None else None
+            status_decl = decls.fields.get("status")
+            if status and status_decl is not None and target.sobject == "Lead" \
+                    and record.fields.get(status_decl.api_name) != status \
+                    and ctx.written.get(status_decl.api_name) != status:
+                diff.fields[status_decl.api_name] = status
+                diff.before[status_decl.api_name] = record.fields.get(status_decl.api_name)
+                diff.reasons[status_decl.api_name] = "recycled by SLA (opt-in)"
             for name, have, wanted in diff.conflicts:
                 plan.findings.append(Finding(
                     "original_source_conflict", target.sobject, record.id, primary.map_id,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from connector.mappings import bundled_dir, load_mappings
 from connector.normalize import parse_timestamp
 from tests.e2e.harness import Rig, at
 
@@ -92,6 +95,8 @@ def test_a_later_as_of_recycles_exactly_the_sla_expired_people(rig: Rig) -> None
     assert leads["B"]["Lifecycle_Stage__c"] == "Recycled"
     assert _moment(leads["B"]["Recycled_Date__c"]) == mql_b + timedelta(days=30)
     assert leads["A"]["Lifecycle_Stage__c"] == "SAL" and leads["A"]["Recycled_Date__c"] is None
+    # the Lead Status itself is left alone by default (opt-in, below)
+    assert all(r["Status"] != "Recycled" for r in rig.query("SELECT Status FROM Lead"))
     # B responds again: a new cycle; its first touch moves
     with open(rig.map_dir / "touches.csv", "a", encoding="utf-8") as fh:
         fh.write(f"b8,B,W1,webinar_registered,{at(45)},,,,,,,\n")
@@ -129,3 +134,24 @@ def test_explain_lists_the_rules_behind_the_written_scores(rig: Rig) -> None:
             account["engagement"]["total"]
     finally:
         store.close()
+
+
+def test_writing_the_lead_status_on_an_sla_recycle_is_opt_in(rig: Rig,
+                                                             tmp_path: Path) -> None:
+    custom = tmp_path / "mappings"
+    shutil.copytree(bundled_dir(), custom, ignore=shutil.ignore_patterns("__*"))
+    path = custom / "scoring.yaml"
+    path.write_text(path.read_text().replace("write_lead_status_on_recycle: false",
+                                             "write_lead_status_on_recycle: true"))
+    opted = load_mappings(custom)
+    _world(rig)
+    rig.sync(as_of=DAY0 + timedelta(days=11), mappings=opted)
+    mql_b = _moment(_leads(rig)["B"]["MQL_Date__c"])
+    assert mql_b is not None
+    rig.sync(as_of=mql_b + timedelta(days=30), mappings=opted)
+    statuses = {r["MAP_Id__c"]: r["Status"] for r in rig.query(
+        "SELECT MAP_Id__c, Status FROM Lead")}
+    assert statuses["B"] == "Recycled" and statuses["A"] != "Recycled"
+    rig.org.reset_stats()
+    rig.sync(as_of=mql_b + timedelta(days=30), mappings=opted)
+    assert rig.org.stats()["api_calls"]["write"] == 0  # written once
