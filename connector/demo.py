@@ -20,11 +20,6 @@ from rich.panel import Panel
 from rich.table import Table
 
 from connector.config import (
-    ConnectorSettings,
-    HubSpotSettings,
-    MapSettings,
-    MarketoSettings,
-    SalesforceSettings,
     Settings,
 )
 from connector.errors import ConfigError, ConnectorError
@@ -75,7 +70,7 @@ def run_demo(*, people: int = 1000, keep: Path | None = None,
              json_logs: bool = False) -> int:
     from connector.datagen import generate
     from connector.datagen.generate import DEFAULT_AS_OF
-    from connector.emulator.testing import running_emulator
+    from connector.emulator.testing import running_emulator, settings_for_org
 
     base = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="connector-demo-"))
     if keep and base.exists():
@@ -103,15 +98,8 @@ def run_demo(*, people: int = 1000, keep: Path | None = None,
     code = 0
     with running_emulator(base / "org", seed_dir=data.sf_dir) as org:
         env = org.env()
-        settings = Settings(
-            salesforce=SalesforceSettings(
-                _env_file=None, instance_url=env["SF_INSTANCE_URL"],
-                login_url=env["SF_LOGIN_URL"], client_id=env["SF_CLIENT_ID"],
-                client_secret=env["SF_CLIENT_SECRET"], ca_bundle=env["SF_CA_BUNDLE"]),
-            map=MapSettings(_env_file=None, kind="files", files_dir=data.map_dir),
-            marketo=MarketoSettings(_env_file=None), hubspot=HubSpotSettings(_env_file=None),
-            connector=ConnectorSettings(_env_file=None, state=base / "state.db",
-                                        mappings=mappings_dir))
+        settings: Settings = settings_for_org(env, map_dir=data.map_dir,
+                                              state=base / "state.db", mappings=mappings_dir)
         out.print(f"Emulated org at {org.instance_url} (its CA: {org.ca_path})\n")
         store = open_store(settings.connector.state)
         try:

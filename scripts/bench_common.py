@@ -6,7 +6,6 @@ figures (wall time, peak memory) measure the connector, not the org.
 
 from __future__ import annotations
 
-import os
 import resource
 import subprocess
 import sys
@@ -19,13 +18,9 @@ from typing import Any
 import requests
 
 from connector.config import (
-    ConnectorSettings,
-    HubSpotSettings,
-    MapSettings,
-    MarketoSettings,
-    SalesforceSettings,
     Settings,
 )
+from connector.emulator.testing import settings_for_org
 
 
 def peak_rss_mb() -> float:
@@ -103,15 +98,7 @@ def emulator(data_dir: Path, *, seed: str = "empty", daily_max: int = 5_000_000)
 
 def settings_for(env: dict[str, str], *, map_dir: Path | None = None,
                  state: Path | None = None, **salesforce: Any) -> Settings:
-    sf = SalesforceSettings(_env_file=None, instance_url=env["SF_INSTANCE_URL"],
-                            login_url=env["SF_LOGIN_URL"], client_id=env["SF_CLIENT_ID"],
-                            client_secret=env["SF_CLIENT_SECRET"], ca_bundle=env["SF_CA_BUNDLE"],
-                            **salesforce)
-    return Settings(
-        salesforce=sf,
-        map=MapSettings(_env_file=None, kind="files", files_dir=map_dir),
-        marketo=MarketoSettings(_env_file=None), hubspot=HubSpotSettings(_env_file=None),
-        connector=ConnectorSettings(_env_file=None, state=state or Path(os.devnull)))
+    return settings_for_org(env, map_dir=map_dir, state=state, **salesforce)
 
 
 def run_child(script: Path, *args: str) -> str:

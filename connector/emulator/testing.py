@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
     from simple_salesforce.api import Salesforce
 
+    from connector.config import Settings
+
 INPROCESS_URL = "https://org.emulator.invalid"
 
 
@@ -241,3 +243,33 @@ def inprocess_emulator(data_dir: Path, *, seed_dir: Path | None = None,
         yield handle
     finally:
         handle.close()
+
+
+def settings_for_org(env: dict[str, str], *, map_dir: Path | None = None,
+                     state: Path | None = None, mappings: Path | None = None,
+                     **salesforce: Any) -> Settings:
+    """Connector settings for an emulated org (its ``connection.env`` values), a
+    file export and a state database, read from nothing else: one place for the
+    demo, the benchmarks and the tests."""
+    import os
+
+    from connector.config import (
+        ConnectorSettings,
+        HubSpotSettings,
+        MapSettings,
+        MarketoSettings,
+        SalesforceSettings,
+    )
+    from connector.config import Settings as _Settings
+
+    sf = SalesforceSettings(
+        _env_file=None, instance_url=env["SF_INSTANCE_URL"], login_url=env["SF_LOGIN_URL"],
+        client_id=env["SF_CLIENT_ID"], client_secret=env["SF_CLIENT_SECRET"],
+        ca_bundle=env.get("SF_CA_BUNDLE") or None, **salesforce)
+    connector: dict[str, Any] = {"state": state or Path(os.devnull)}
+    if mappings is not None:
+        connector["mappings"] = mappings
+    return _Settings(
+        salesforce=sf, map=MapSettings(_env_file=None, kind="files", files_dir=map_dir),
+        marketo=MarketoSettings(_env_file=None), hubspot=HubSpotSettings(_env_file=None),
+        connector=ConnectorSettings(_env_file=None, **connector))

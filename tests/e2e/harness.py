@@ -15,14 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from connector.config import (
-    ConnectorSettings,
-    HubSpotSettings,
-    MapSettings,
-    MarketoSettings,
-    SalesforceSettings,
     Settings,
 )
-from connector.emulator.testing import EmulatorHandle
+from connector.emulator.testing import EmulatorHandle, settings_for_org
 from connector.mappings import Mappings, load_mappings
 from connector.state.store import StateStore, open_store
 from connector.sync import Sync, SyncOptions, SyncResult
@@ -84,15 +79,8 @@ class Export:
 
 def settings_for(org: EmulatorHandle, map_dir: Path, state: Path,
                  **salesforce: Any) -> Settings:
-    env = org.env()
-    sf = SalesforceSettings(
-        _env_file=None, instance_url=env["SF_INSTANCE_URL"], login_url=env["SF_LOGIN_URL"],
-        client_id=env["SF_CLIENT_ID"], client_secret=env["SF_CLIENT_SECRET"],
-        ca_bundle=env.get("SF_CA_BUNDLE") or None, **salesforce)
-    return Settings(
-        salesforce=sf, map=MapSettings(_env_file=None, kind="files", files_dir=map_dir),
-        marketo=MarketoSettings(_env_file=None), hubspot=HubSpotSettings(_env_file=None),
-        connector=ConnectorSettings(_env_file=None, state=state))
+    return settings_for_org(org.env(), map_dir=map_dir, state=state,
+                            **salesforce)
 
 
 @dataclass
