@@ -283,22 +283,22 @@ def funnel_report(db: sqlite3.Connection, q: FunnelQuery) -> dict[str, Any]:
 def _periods(db: sqlite3.Connection, q: FunnelQuery, params: dict[str, str]
              ) -> list[dict[str, Any]]:
     names = periods(q.start, q.end, q.grain)
-    out = {p: {"period": p, "demand": {label(s): 0 for s in DEMAND},
-               "abm": {s: 0 for s in ABM}} for p in names}
+    demand: dict[str, dict[str, int]] = {p: {label(s): 0 for s in DEMAND} for p in names}
+    abm: dict[str, dict[str, int]] = {p: {s: 0 for s in ABM} for p in names}
     for period, stage, n in db.execute(f"""
             SELECT {_period_sql('at', q.grain)}, stage, COUNT(*) FROM funnel_stages
             WHERE at >= :start AND at < :end AND at <= :as_of GROUP BY 1, 2""", params):
-        if period in out and stage in DEMAND:
-            out[period]["demand"][label(stage)] = n
+        if period in demand and stage in DEMAND:
+            demand[period][label(stage)] = n
     union = " UNION ALL ".join(
         f"SELECT '{s}' AS stage, d{i} AS at FROM temp.funnel_abm WHERE d{i} IS NOT NULL"
         for i, s in enumerate(ABM))
     for period, stage, n in db.execute(f"""
             SELECT {_period_sql('at', q.grain)}, stage, COUNT(*) FROM ({union})
             WHERE at >= :start AND at < :end GROUP BY 1, 2""", params):
-        if period in out:
-            out[period]["abm"][stage] = n
-    return list(out.values())
+        if period in abm:
+            abm[period][stage] = n
+    return [{"period": p, "demand": demand[p], "abm": abm[p]} for p in names]
 
 
 def _programs(db: sqlite3.Connection) -> dict[str, tuple[str | None, float | None, str | None]]:
