@@ -99,8 +99,10 @@ def test_the_contract_keys_and_revenue(report: dict[str, Any]) -> None:
 
 
 def _channel(report: dict[str, Any], view: str, channel: str) -> dict[str, Any]:
-    [found] = [r for r in report["by_channel"] if r["view"] == view and r["channel"] == channel]
-    return found
+    found: list[dict[str, Any]] = [r for r in report["by_channel"]
+                                   if r["view"] == view and r["channel"] == channel]
+    assert len(found) == 1
+    return found[0]
 
 
 @pytest.mark.parametrize(("view", "channel", "demand", "abm", "pipeline", "won"), [
