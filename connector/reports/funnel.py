@@ -86,75 +86,70 @@ def _period_sql(column: str, grain: Grain) -> str:
 
 # --------------------------------------------------------------- cohorts
 
-def _demand_cohort(stage: str, key: str) -> str:
-    """People entering ``stage`` in the period: (key, at, inferred, next_at, ended)."""
-    later = ",".join(f"'{s}'" for s in DEMAND[DEMAND.index(stage) + 1:]) or "NULL"
-    return f"""
-        SELECT COALESCE({key}, '{NONE}') AS key, s.at AS at, s.inferred AS inferred,
+def _rank(column: str, stages: Sequence[str]) -> str:
+    return "CASE " + column + " " + " ".join(
+        f"WHEN '{s}' THEN {i}" for i, s in enumerate(stages)) + " END"
+
+
+def _build_demand(db: sqlite3.Connection, params: dict[str, str]) -> None:
+    """Every stage entry in the period with the moment its person reached a later
+    stage of the same cycle (by ``as_of``) and whether the cycle ended first."""
+    db.execute("DROP TABLE IF EXISTS temp.funnel_demand")
+    db.execute(f"""
+        CREATE TEMP TABLE funnel_demand AS
+        SELECT s.stage AS stage, s.at AS at, s.inferred AS inferred, s.channel AS channel,
+               s.source_channel AS source_channel, s.program_id AS program_id,
+               s.source_program_id AS source_program_id,
                (SELECT MIN(n.at) FROM funnel_stages n WHERE n.map_id = s.map_id
-                  AND n.cycle = s.cycle AND n.stage IN ({later}) AND n.at <= :as_of) AS next_at,
+                  AND n.cycle = s.cycle AND n.at <= :as_of
+                  AND {_rank('n.stage', DEMAND)} > {_rank('s.stage', DEMAND)}) AS next_at,
                (s.closed_at IS NOT NULL AND s.closed_at <= :as_of) AS ended
         FROM funnel_stages s
-        WHERE s.stage = '{stage}' AND s.at >= :start AND s.at < :end AND s.at <= :as_of"""
+        WHERE s.at >= :start AND s.at < :end AND s.at <= :as_of""", params)
 
 
-def _abm_cohort(stage: str, key: str) -> str:
-    i = ABM.index(stage)
-    nxt = f"d{i + 1}" if i + 1 < len(ABM) else "NULL"
-    return f"""
-        SELECT COALESCE({key}, '{NONE}') AS key, d{i} AS at, i{i} AS inferred,
-               {nxt} AS next_at, lost AS ended
-        FROM temp.funnel_abm WHERE d{i} >= :start AND d{i} < :end"""
+def _empty_row(last: bool) -> dict[str, Any]:
+    return {"entered": 0, "inferred": 0, "reached_next": None if last else 0,
+            "in_flight": None if last else 0, "conversion": None,
+            "median_days": None, "p75_days": None, "p90_days": None}
 
 
-def _stats(db: sqlite3.Connection, cohort: str, params: dict[str, str],
-           last: bool) -> dict[str, dict[str, Any]]:
-    """STAGE_ROW numbers per key of one cohort."""
-    out: dict[str, dict[str, Any]] = {}
-    for key, entered, inferred, reached, flight in db.execute(
-            f"SELECT key, COUNT(*), SUM(inferred), COUNT(next_at), "
-            f"SUM(next_at IS NULL AND NOT ended) FROM ({cohort}) GROUP BY key", params):
-        out[key] = {"entered": entered, "inferred": inferred or 0,
-                    "reached_next": None if last else reached,
-                    "in_flight": None if last else flight or 0,
-                    "conversion": None if last or not entered else round(reached / entered, 4),
-                    "median_days": None, "p75_days": None, "p90_days": None}
-    if last:
-        return out
-    for key, p, value in db.execute(f"""
-            WITH d AS (SELECT key, MAX(0.0, julianday(next_at) - julianday(at)) AS days
-                       FROM ({cohort}) WHERE next_at IS NOT NULL),
-            r AS (SELECT key, days, ROW_NUMBER() OVER (PARTITION BY key ORDER BY days) - 1 AS k,
-                         COUNT(*) OVER (PARTITION BY key) AS n FROM d),
+def _stage_rows(db: sqlite3.Connection, table: str, stages: Sequence[str],
+                key: str) -> dict[str, list[dict[str, Any]]]:
+    """Per value of ``key``, one STAGE_ROW per stage (zeros where nobody entered):
+    two grouped passes over the cohort table, whatever the number of people."""
+    last_stage = stages[-1]
+    stats: dict[tuple[str, str], dict[str, Any]] = {}
+    for k, stage, entered, inferred, reached, flight in db.execute(f"""
+            SELECT COALESCE({key}, '{NONE}'), stage, COUNT(*), SUM(inferred), COUNT(next_at),
+                   SUM(next_at IS NULL AND NOT ended) FROM {table} GROUP BY 1, 2"""):
+        last = stage == last_stage
+        stats[(k, stage)] = {
+            "entered": entered, "inferred": inferred or 0,
+            "reached_next": None if last else reached,
+            "in_flight": None if last else flight or 0,
+            "conversion": None if last or not entered else round(reached / entered, 4),
+            "median_days": None, "p75_days": None, "p90_days": None}
+    for k, stage, p, value in db.execute(f"""
+            WITH d AS (SELECT COALESCE({key}, '{NONE}') AS key, stage,
+                              MAX(0.0, julianday(next_at) - julianday(at)) AS days
+                       FROM {table} WHERE next_at IS NOT NULL AND stage != '{last_stage}'),
+            r AS (SELECT key, stage, days,
+                         ROW_NUMBER() OVER (PARTITION BY key, stage ORDER BY days) - 1 AS k,
+                         COUNT(*) OVER (PARTITION BY key, stage) AS n FROM d),
             q AS (SELECT 50 AS p, 0.5 AS f UNION ALL SELECT 75, 0.75 UNION ALL SELECT 90, 0.9),
-            x AS (SELECT r.key, q.p, r.k, r.days, (r.n - 1) * q.f AS pos FROM r, q)
-            SELECT key, p, SUM(CASE WHEN k = CAST(pos AS INTEGER)
+            x AS (SELECT r.key, r.stage, q.p, r.k, r.days, (r.n - 1) * q.f AS pos FROM r, q)
+            SELECT key, stage, p, SUM(CASE WHEN k = CAST(pos AS INTEGER)
                                     THEN days * (1 - (pos - CAST(pos AS INTEGER)))
                                     ELSE days * (pos - CAST(pos AS INTEGER)) END)
             FROM x WHERE k IN (CAST(pos AS INTEGER), CAST(pos AS INTEGER) + 1)
-            GROUP BY key, p""", params):
+            GROUP BY key, stage, p"""):
         name = {50: "median_days", 75: "p75_days", 90: "p90_days"}[p]
-        out[key][name] = round(value, 2)
-    return out
-
-
-def _stage_rows(db: sqlite3.Connection, stages: Sequence[str], cohort: Any,
-                params: dict[str, str], key: str) -> dict[str, list[dict[str, Any]]]:
-    """Per key, one STAGE_ROW per stage (zeros where nobody entered)."""
+        stats[(k, stage)][name] = round(value, 2)
     by_key: dict[str, list[dict[str, Any]]] = {}
-    per_stage = [_stats(db, cohort(s, key), params, i == len(stages) - 1)
-                 for i, s in enumerate(stages)]
-    keys = sorted({k for stats in per_stage for k in stats})
-    for k in keys:
-        rows = []
-        for i, stage in enumerate(stages):
-            last = i == len(stages) - 1
-            row = per_stage[i].get(k) or {
-                "entered": 0, "inferred": 0, "reached_next": None if last else 0,
-                "in_flight": None if last else 0, "conversion": None,
-                "median_days": None, "p75_days": None, "p90_days": None}
-            rows.append({"stage": label(stage), **row})
-        by_key[k] = rows
+    for k in sorted({k for k, _ in stats}):
+        by_key[k] = [{"stage": label(s), **(stats.get((k, s)) or _empty_row(s == last_stage))}
+                     for s in stages]
     return by_key
 
 
@@ -163,9 +158,11 @@ def _stage_rows(db: sqlite3.Connection, stages: Sequence[str], cohort: Any,
 def _build_abm(db: sqlite3.Connection, params: dict[str, str]) -> None:
     """One row per account: own stage dates up to ``as_of``, the dates it skipped
     filled from the next stage (inferred), whether all its opportunities were
-    lost, and the channels of its first person (both views)."""
-    db.execute("DROP TABLE IF EXISTS temp.funnel_abm")
-    db.execute("DROP TABLE IF EXISTS temp.funnel_opps")
+    lost, and the channels of its first person (both views); then its stage
+    entries in the period as a cohort table like the people's."""
+    for name in ("funnel_abm", "funnel_opps", "funnel_acct_people", "funnel_acct_opps",
+                 "funnel_abm_cohort"):
+        db.execute(f"DROP TABLE IF EXISTS temp.{name}")
     db.execute("""
         CREATE TEMP TABLE funnel_opps AS
         SELECT id, parent_id AS account_id,
@@ -175,44 +172,55 @@ def _build_abm(db: sqlite3.Connection, params: dict[str, str]) -> None:
                json_extract(fields, '$.IsWon') IN (1, 'true') AS won,
                json_extract(fields, '$.IsClosed') IN (1, 'true') AS closed
         FROM sf_records WHERE sobject = 'Opportunity' AND is_deleted = 0""")
+    # per account: the first person's channels (SQLite takes the bare columns from
+    # the row holding the MIN) and the first SQL
+    db.execute("""
+        CREATE TEMP TABLE funnel_acct_people AS
+        SELECT l.account_id AS account_id,
+               MIN(CASE WHEN f.stage = 'Inquiry' THEN f.at || ' ' || f.map_id END) AS first,
+               MIN(CASE WHEN f.stage = 'SQL' THEN f.at END) AS sql_at
+        FROM funnel_stages f JOIN person_links l ON l.map_id = f.map_id
+        WHERE f.stage IN ('Inquiry', 'SQL') AND l.account_id IS NOT NULL AND f.at <= :as_of
+        GROUP BY l.account_id""", params)
+    db.execute("CREATE UNIQUE INDEX temp.ix_funnel_acct_people ON "
+               "funnel_acct_people(account_id)")
+    db.execute("""
+        CREATE TEMP TABLE funnel_acct_opps AS
+        SELECT account_id,
+               MIN(CASE WHEN created_at <= :as_of THEN created_at END) AS opp_at,
+               MIN(CASE WHEN won AND close_at <= :as_of THEN close_at END) AS won_at,
+               COUNT(*) > 0 AND SUM(NOT closed OR won) = 0 AS lost
+        FROM temp.funnel_opps WHERE account_id IS NOT NULL GROUP BY account_id""", params)
+    db.execute("CREATE UNIQUE INDEX temp.ix_funnel_acct_opps ON funnel_acct_opps(account_id)")
     db.execute("""
         CREATE TEMP TABLE funnel_abm AS
-        WITH firsts AS (
-            SELECT l.account_id, f.channel, f.source_channel,
-                   ROW_NUMBER() OVER (PARTITION BY l.account_id ORDER BY f.at, f.map_id) AS rn
-            FROM funnel_stages f JOIN person_links l ON l.map_id = f.map_id
-            WHERE f.stage = 'Inquiry' AND l.account_id IS NOT NULL AND f.at <= :as_of),
-        sqls AS (
-            SELECT l.account_id, MIN(f.at) AS at
-            FROM funnel_stages f JOIN person_links l ON l.map_id = f.map_id
-            WHERE f.stage = 'SQL' AND l.account_id IS NOT NULL AND f.at <= :as_of
-            GROUP BY l.account_id),
-        opps AS (
-            SELECT account_id,
-                   MIN(CASE WHEN created_at <= :as_of THEN created_at END) AS opp_at,
-                   MIN(CASE WHEN won AND close_at <= :as_of THEN close_at END) AS won_at,
-                   COUNT(*) > 0 AND SUM(NOT closed OR won) = 0 AS lost
-            FROM temp.funnel_opps WHERE account_id IS NOT NULL GROUP BY account_id),
-        ids AS (SELECT account_id FROM funnel_accounts UNION SELECT account_id FROM sqls
-                UNION SELECT account_id FROM opps),
+        WITH ids AS (SELECT account_id FROM funnel_accounts
+                     UNION SELECT account_id FROM temp.funnel_acct_people WHERE sql_at IS NOT NULL
+                     UNION SELECT account_id FROM temp.funnel_acct_opps),
         own AS (
             SELECT ids.account_id,
                    CASE WHEN a.target AND a.target_at <= :as_of THEN a.target_at END AS t,
                    CASE WHEN a.engaged_at <= :as_of THEN a.engaged_at END AS e,
-                   sqls.at AS s, opps.opp_at AS o, opps.won_at AS w,
-                   COALESCE(opps.lost, 0) AS lost
+                   p.sql_at AS s, o.opp_at AS o, o.won_at AS w, COALESCE(o.lost, 0) AS lost,
+                   substr(p.first, 1, 32) AS first_at, substr(p.first, 34) AS first_id
             FROM ids LEFT JOIN funnel_accounts a ON a.account_id = ids.account_id
-            LEFT JOIN sqls ON sqls.account_id = ids.account_id
-            LEFT JOIN opps ON opps.account_id = ids.account_id)
+            LEFT JOIN temp.funnel_acct_people p ON p.account_id = ids.account_id
+            LEFT JOIN temp.funnel_acct_opps o ON o.account_id = ids.account_id)
         SELECT own.account_id, own.lost,
                own.t AS d0, 0 AS i0,
                COALESCE(own.e, own.s, own.o, own.w) AS d1, own.e IS NULL AS i1,
                COALESCE(own.s, own.o, own.w) AS d2, own.s IS NULL AS i2,
                COALESCE(own.o, own.w) AS d3, own.o IS NULL AS i3,
                own.w AS d4, 0 AS i4,
-               firsts.channel AS channel, firsts.source_channel AS source_channel
-        FROM own LEFT JOIN firsts ON firsts.account_id = own.account_id AND firsts.rn = 1
-    """, params)
+               f.channel AS channel, f.source_channel AS source_channel
+        FROM own LEFT JOIN funnel_stages f ON f.map_id = own.first_id AND f.stage = 'Inquiry'
+             AND f.at = own.first_at""", params)
+    db.execute("CREATE INDEX temp.ix_funnel_abm ON funnel_abm(account_id)")
+    db.execute("CREATE TEMP TABLE funnel_abm_cohort AS " + " UNION ALL ".join(
+        f"SELECT '{s}' AS stage, d{i} AS at, i{i} AS inferred, "
+        f"{f'd{i + 1}' if i + 1 < len(ABM) else 'NULL'} AS next_at, lost AS ended, "
+        f"channel, source_channel FROM temp.funnel_abm WHERE d{i} >= :start AND d{i} < :end"
+        for i, s in enumerate(ABM)), params)
 
 
 def _revenue(db: sqlite3.Connection, params: dict[str, str], key: str | None
@@ -250,15 +258,16 @@ def funnel_report(db: sqlite3.Connection, q: FunnelQuery) -> dict[str, Any]:
     """The CONTRACT's ``report funnel`` JSON (plus ``grain``, ``revenue``,
     ``cost`` and ``by_campaign``)."""
     params = q.params()
+    _build_demand(db, params)
     _build_abm(db, params)
-    demand = _stage_rows(db, DEMAND, _demand_cohort, params, "'all'").get("all") \
+    demand = _stage_rows(db, "temp.funnel_demand", DEMAND, "'all'").get("all") \
         or _zero(DEMAND)
-    abm = _stage_rows(db, ABM, _abm_cohort, params, "'all'").get("all") or _zero(ABM)
+    abm = _stage_rows(db, "temp.funnel_abm_cohort", ABM, "'all'").get("all") or _zero(ABM)
     total = _revenue(db, params, None).get("all", (0.0, 0.0))
     by_channel = []
     for view, (channel_col, _) in VIEWS.items():
-        d = _stage_rows(db, DEMAND, _demand_cohort, params, f"s.{channel_col}")
-        a = _stage_rows(db, ABM, _abm_cohort, params, channel_col)
+        d = _stage_rows(db, "temp.funnel_demand", DEMAND, channel_col)
+        a = _stage_rows(db, "temp.funnel_abm_cohort", ABM, channel_col)
         money = _revenue(db, params, channel_col)
         for channel in sorted(set(d) | set(a) | {k for k, v in money.items() if any(v)}):
             drows = d.get(channel) or _zero(DEMAND)
@@ -286,16 +295,13 @@ def _periods(db: sqlite3.Connection, q: FunnelQuery, params: dict[str, str]
     demand: dict[str, dict[str, int]] = {p: {label(s): 0 for s in DEMAND} for p in names}
     abm: dict[str, dict[str, int]] = {p: {s: 0 for s in ABM} for p in names}
     for period, stage, n in db.execute(f"""
-            SELECT {_period_sql('at', q.grain)}, stage, COUNT(*) FROM funnel_stages
-            WHERE at >= :start AND at < :end AND at <= :as_of GROUP BY 1, 2""", params):
+            SELECT {_period_sql('at', q.grain)}, stage, COUNT(*) FROM temp.funnel_demand
+            GROUP BY 1, 2"""):
         if period in demand and stage in DEMAND:
             demand[period][label(stage)] = n
-    union = " UNION ALL ".join(
-        f"SELECT '{s}' AS stage, d{i} AS at FROM temp.funnel_abm WHERE d{i} IS NOT NULL"
-        for i, s in enumerate(ABM))
     for period, stage, n in db.execute(f"""
-            SELECT {_period_sql('at', q.grain)}, stage, COUNT(*) FROM ({union})
-            WHERE at >= :start AND at < :end GROUP BY 1, 2""", params):
+            SELECT {_period_sql('at', q.grain)}, stage, COUNT(*) FROM temp.funnel_abm_cohort
+            GROUP BY 1, 2"""):
         if period in abm:
             abm[period][stage] = n
     return [{"period": p, "demand": demand[p], "abm": abm[p]} for p in names]
@@ -328,8 +334,8 @@ def _by_campaign(db: sqlite3.Connection, params: dict[str, str]) -> list[dict[st
     for view, (_, col) in VIEWS.items():
         counts: dict[str, dict[str, int]] = {}
         for pid, stage, n in db.execute(f"""
-                SELECT COALESCE({col}, '{NONE}'), stage, COUNT(*) FROM funnel_stages
-                WHERE at >= :start AND at < :end AND at <= :as_of GROUP BY 1, 2""", params):
+                SELECT COALESCE({col}, '{NONE}'), stage, COUNT(*) FROM temp.funnel_demand
+                GROUP BY 1, 2"""):
             counts.setdefault(pid, {label(s): 0 for s in DEMAND})[label(stage)] = n
         for pid in sorted(counts):
             name, cost, _ = programs.get(pid, (None, None, None))
