@@ -356,6 +356,8 @@ def report_funnel(
                                        help="periods of the trend")] = "month",
     png: Annotated[Path | None, typer.Option("--png", help="also write each chart as a PNG "
                                              "into this directory")] = None,
+    snapshot: Annotated[bool, typer.Option("--snapshot", help="also upsert the numbers to "
+                                           "Salesforce as Funnel_Snapshot__c records")] = False,
     as_of: AsOfOpt = None,
 ) -> None:
     """The dual funnel: the demand waterfall beside the account-based funnel."""
@@ -364,10 +366,11 @@ def report_funnel(
     def go() -> int:
         from connector.reports.funnel_command import funnel_command
 
-        _, _, store = _context()
+        settings, mappings, store = _context()
         try:
             return funnel_command(store, fmt=fmt.value, out=out_file, start=start, end=end,
-                                  grain=grain, as_of=_parse_as_of(as_of), png=png)
+                                  grain=grain, as_of=_parse_as_of(as_of), png=png,
+                                  snapshot=(settings, mappings) if snapshot else None)
         finally:
             store.close()
 

@@ -6,9 +6,11 @@ import json
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
+from connector.config import Settings
 from connector.errors import ConfigError
+from connector.mappings import Mappings
 from connector.reports.funnel import FunnelQuery, Grain, default_range, funnel_report
 from connector.state.store import StateStore
 
@@ -41,12 +43,27 @@ def parse_query(start: str | None, end: str | None, grain: str, as_of: datetime)
 
 def funnel_command(store: StateStore, *, fmt: Literal["table", "json", "csv", "html"],
                    out: Path | None, start: str | None, end: str | None, grain: str,
-                   as_of: datetime, png: Path | None) -> int:
+                   as_of: datetime, png: Path | None,
+                   snapshot: tuple[Settings, Mappings] | None = None, http: Any = None) -> int:
+    """Render the report; with ``snapshot``, also upsert it as Funnel_Snapshot__c
+    (then the JSON carries a ``snapshot`` key; exit 1 when records failed)."""
     from connector.reports import funnel_render as render
     from connector.reports.console import err
     from connector.reports.console import out as stdout
 
     report = funnel_report(store.db, parse_query(start, end, grain, as_of))
+    code = 0
+    if snapshot is not None:
+        from connector.reports.funnel_snapshot import write_snapshot
+
+        report["snapshot"] = written = write_snapshot(*snapshot, report, http=http)
+        code = 1 if written["failed"] else 0
+        if fmt != "json" or out is not None:
+            err.print(f"{written['object']}: {written['created']} created, "
+                      f"{written['updated']} updated, {written['failed']} failed",
+                      highlight=False)
+            for line in written["errors"]:
+                err.print(f"  {line}", highlight=False)
     if fmt == "json":
         text = json.dumps(report, indent=2) + "\n"
     elif fmt == "csv":
@@ -74,4 +91,4 @@ def funnel_command(store: StateStore, *, fmt: Literal["table", "json", "csv", "h
     if png is not None:
         for path in render.write_pngs(report, png):
             err.print(f"wrote {path}", highlight=False)
-    return 0
+    return code

@@ -61,3 +61,42 @@ def test_a_sync_fills_the_facts_and_the_report_counts_them(
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["demand"] == report["demand"] and data["abm"] == report["abm"]
+
+
+def test_snapshot_upserts_one_record_per_period_funnel_stage_and_channel(rig: Rig) -> None:
+    from connector.reports.funnel_command import funnel_command
+
+    _world(rig)
+    as_of = DAY0 + timedelta(days=11)
+    assert rig.sync(as_of=as_of).status == "ok"
+    store = rig.store()
+    try:
+        def snap() -> int:
+            return funnel_command(store, fmt="json", out=rig.root / "f.json",
+                                  start="2026-01-01", end="2026-01-31", grain="month",
+                                  as_of=as_of, png=None,
+                                  snapshot=(rig.settings(), rig.mappings),
+                                  http=rig.org.session())
+        assert snap() == 0
+        data = json.loads((rig.root / "f.json").read_text())
+        first = data["snapshot"]
+        # totals (6 + 5 stages), one month (6 + 5), and per channel and view (11 each)
+        assert len(data["by_channel"]) >= 2
+        assert first["records"] == 11 + 11 + 11 * len(data["by_channel"])
+        assert (first["created"], first["updated"], first["failed"]) == (first["records"], 0, 0)
+        rows = rig.query("SELECT Key__c, Entered__c, Conversion__c, In_Flight__c, View__c, "
+                         "Channel__c FROM Funnel_Snapshot__c")
+        assert len(rows) == first["records"]
+        by_key = {r["Key__c"]: r for r in rows}
+        total = by_key["2026-01-01..2026-01-31:2026-01-01..2026-01-31:demand:Inquiry:all:All"]
+        # 3 Inquiries, 2 reached MQL: 66.67%, C in flight
+        assert (total["Entered__c"], total["Conversion__c"], total["In_Flight__c"]) == (
+            3, 66.67, 1)
+        assert by_key["2026-01-01..2026-01-31:2026-01:demand:MQL:all:All"]["Entered__c"] == 2
+        # the same report again updates the same records, creates none
+        assert snap() == 0
+        again = json.loads((rig.root / "f.json").read_text())["snapshot"]
+        assert (again["created"], again["updated"]) == (0, first["records"])
+        assert len(rig.query("SELECT Id FROM Funnel_Snapshot__c")) == first["records"]
+    finally:
+        store.close()
