@@ -172,10 +172,12 @@ def _funnel(store: Any, kept: Path | None) -> None:
     report = funnel_report(store.db, FunnelQuery(DEFAULT_AS_OF,
                                                  *default_range(DEFAULT_AS_OF, "month")))
     render_table(report, out)
-    directory = kept or Path(tempfile.mkdtemp(prefix="connector-funnel-"))
     try:
-        (directory / "funnel.html").write_text(render_html(report), encoding="utf-8")
-        out.print(f"The funnel report as one HTML file: {directory / 'funnel.html'}")
+        page = render_html(report)
+        directory = kept or Path(tempfile.mkdtemp(prefix="connector-funnel-"))
+        (directory / "funnel.html").write_text(page, encoding="utf-8")
+        out.print(f"The funnel report as one HTML file: {directory / 'funnel.html'}",
+                  highlight=False, soft_wrap=True)
     except ConnectorError as exc:  # the reports extra is not installed
         out.print(f"(no HTML funnel report: {exc.message})")
 

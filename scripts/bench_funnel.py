@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connector.state.store import StateStore  # noqa: E402
+from connector.state.store import StateStore
 
 CHANNELS = ["Paid Search", "Paid Social", "Organic Search", "Email", "Webinar", "Event",
             "Content Syndication", "Direct", "Referral", "Partner"]

@@ -13,6 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from connector.errors import ConfigError
 from connector.reports.csv_safe import to_csv
 
 STAGE_COLUMNS = ("stage", "entered", "inferred", "reached_next", "in_flight", "conversion",
@@ -92,9 +93,18 @@ def render_csv(report: Mapping[str, Any]) -> str:
 
 # ------------------------------------------------------------------ charts
 
+def _altair() -> Any:
+    try:
+        import altair
+    except ImportError:  # pragma: no cover - depends on the install
+        raise ConfigError("HTML and PNG reports need the reports extra",
+                          hint="pip install 'map-salesforce-connector[reports]'") from None
+    return altair
+
+
 def funnel_chart(report: Mapping[str, Any]) -> Any:
     """The two funnels side by side: one bar per stage, each on its own scale."""
-    import altair as alt
+    alt = _altair()
 
     def one(funnel: str, title: str, color: str) -> Any:
         rows = report[funnel]["stages"]
@@ -111,7 +121,7 @@ def funnel_chart(report: Mapping[str, Any]) -> Any:
 def channel_chart(report: Mapping[str, Any]) -> Any:
     """Per channel (first-touch view): MQLs beside SQLs, so a channel that fills
     the top but does not progress stands out."""
-    import altair as alt
+    alt = _altair()
 
     data = [{"channel": row["channel"], "stage": stage, "people": row["demand"][stage]}
             for row in report["by_channel"] if row["view"] == "first_touch"
@@ -126,7 +136,7 @@ def channel_chart(report: Mapping[str, Any]) -> Any:
 
 def trend_chart(report: Mapping[str, Any]) -> Any:
     """Period over period: each funnel's volumes per stage."""
-    import altair as alt
+    alt = _altair()
 
     data = [{"period": p["period"], "series": f"{funnel}: {stage}", "count": n}
             for p in report["periods"] for funnel in ("demand", "abm")
