@@ -30,6 +30,8 @@ explain_app = typer.Typer(no_args_is_help=True, help="Say why a record looks the
 schema_app = typer.Typer(no_args_is_help=True, help="Salesforce metadata for the mappings.")
 app.add_typer(explain_app, name="explain")
 app.add_typer(schema_app, name="schema")
+report_app = typer.Typer(no_args_is_help=True, help="Reports over the state database.")
+app.add_typer(report_app, name="report")
 
 
 class Format(StrEnum):
@@ -338,6 +340,42 @@ def audit(
             return audit_command(settings, mappings, store, fmt=fmt.value, out=out_file,
                                  fail_on=fail_on, history=history, as_of=_parse_as_of(as_of),
                                  top=top, fix=fix, dry_run=dry_run)
+        finally:
+            store.close()
+
+    raise typer.Exit(_guard(go))
+
+
+@report_app.command("funnel")
+def report_funnel(
+    fmt: Annotated[AuditFormat, typer.Option(
+        "--format", help="table (the two funnels side by side), json, csv or html (one "
+                         "self-contained file)")] = AuditFormat.table,
+    out_file: Annotated[Path | None, typer.Option("--out", help="write the report to this "
+                                                  "file instead of stdout")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="first day of the period "
+                                              "(YYYY-MM-DD; default: 12 months back)")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="last day of the period "
+                                            "(YYYY-MM-DD; default: the as-of day)")] = None,
+    grain: Annotated[str, typer.Option("--grain", metavar="month|quarter",
+                                       help="periods of the trend")] = "month",
+    png: Annotated[Path | None, typer.Option("--png", help="also write each chart as a PNG "
+                                             "into this directory")] = None,
+    snapshot: Annotated[bool, typer.Option("--snapshot", help="also upsert the numbers to "
+                                           "Salesforce as Funnel_Snapshot__c records")] = False,
+    as_of: AsOfOpt = None,
+) -> None:
+    """The dual funnel: the demand waterfall beside the account-based funnel."""
+    _json_mode(Format.json if fmt is AuditFormat.json and out_file is None else Format.table)
+
+    def go() -> int:
+        from connector.reports.funnel_command import funnel_command
+
+        settings, mappings, store = _context()
+        try:
+            return funnel_command(store, fmt=fmt.value, out=out_file, start=start, end=end,
+                                  grain=grain, as_of=_parse_as_of(as_of), png=png,
+                                  snapshot=(settings, mappings) if snapshot else None)
         finally:
             store.close()
 

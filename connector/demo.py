@@ -121,6 +121,7 @@ def run_demo(*, people: int = 1000, keep: Path | None = None,
             code = max(first.exit_code, second.exit_code)
             example = _an_email(store)
             _audit(settings, mappings, store, base if keep is not None else None)
+            _funnel(store, base if keep is not None else None)
         finally:
             store.close()
         _next_steps(base, env, data.map_dir, mappings_dir, keep is not None, example)
@@ -147,6 +148,27 @@ def _audit(settings: Settings, mappings: Any, store: Any, kept: Path | None) -> 
             out.print(f"The audit as one HTML file: {kept / 'audit.html'}")
         except ConnectorError as exc:  # the reports extra is not installed
             out.print(f"(no HTML audit report: {exc.message})")
+
+
+def _funnel(store: Any, kept: Path | None) -> None:
+    """The dual funnel over what the syncs computed, in the terminal and as one
+    HTML page (kept with the demo, or in its own temporary directory)."""
+    from connector.datagen.generate import DEFAULT_AS_OF
+    from connector.reports.funnel import FunnelQuery, default_range, funnel_report
+    from connector.reports.funnel_render import render_html, render_table
+
+    out.rule("The dual funnel")
+    report = funnel_report(store.db, FunnelQuery(DEFAULT_AS_OF,
+                                                 *default_range(DEFAULT_AS_OF, "month")))
+    render_table(report, out)
+    try:
+        page = render_html(report)
+        directory = kept or Path(tempfile.mkdtemp(prefix="connector-funnel-"))
+        (directory / "funnel.html").write_text(page, encoding="utf-8")
+        out.print(f"The funnel report as one HTML file: {directory / 'funnel.html'}",
+                  highlight=False, soft_wrap=True)
+    except ConnectorError as exc:  # the reports extra is not installed
+        out.print(f"(no HTML funnel report: {exc.message})")
 
 
 def _show_what_was_written(sf: Any) -> None:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from connector.mappings import FieldDecl, ObjectDecl
 from connector.policies import FieldDecision, canonical, decide
+from connector.state.funnel_facts import AccountFact, StageFact
 from connector.state.store import Finding
 from connector.values import Link
 
@@ -79,6 +80,9 @@ class Plan:
     due: dict[str, datetime | None] = field(default_factory=dict)
     # Accounts of the people planned (their account scores are planned after them)
     accounts: set[str] = field(default_factory=set)
+    # the funnel facts of the people and accounts planned (connector.state.funnel_facts)
+    stage_rows: dict[str, list[StageFact]] = field(default_factory=dict)
+    account_rows: list[AccountFact] = field(default_factory=list)
 
     def step(self, name: str, sobject: str, action: Action, *, order: int,
              external_id_field: str | None = None,
@@ -106,6 +110,8 @@ class Plan:
         self.dropped_drift.update(other.dropped_drift)
         if keep is None:
             self.due.update(other.due)
+            self.stage_rows.update(other.stage_rows)
+            self.account_rows.extend(other.account_rows)
         self.accounts |= other.accounts
         for step in other.steps:
             mine = self.step(step.name, step.sobject, step.action, order=step.order,

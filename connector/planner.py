@@ -39,6 +39,7 @@ from connector.plan import Plan, PlannedWrite, diff_record
 from connector.policies import canonical
 from connector.run.gather import gather_accounts, gather_targets
 from connector.sfid import to18
+from connector.state.funnel_facts import AccountFact, stage_facts
 from connector.state.store import Finding, StateStore
 from connector.values import Link, MirrorRow
 
@@ -255,6 +256,8 @@ class Planner:
                 want = desired_account(ctx, self.mappings, self.as_of)
                 if want is None:
                     continue
+                plan.account_rows.append(AccountFact(
+                    ctx.record.id, want.scores.target, self.as_of, want.scores.engaged_date))
                 values = {k: v for k, v in want.values.items() if k in decls.fields}
                 diff = diff_record(decls, values, ctx.record.fields, ctx.written)
                 if diff.fields:
@@ -370,6 +373,8 @@ class Planner:
             due = stages.next_change(self.as_of, self.rules)
             for m in target.map_ids:
                 plan.due[m] = due
+                plan.stage_rows[m] = stage_facts(m, stages.life, want.sources, ctx.touches) \
+                    if m == primary.map_id else []
         if record is None and target.require_mql and not (
                 stages.reached_mql if stages is not None else target.map_mql):
             plan.skipped["create_leads=mql"] += len(target.map_ids)

@@ -26,6 +26,7 @@ from connector.plan import Plan, PlannedWrite, PlanStep
 from connector.salesforce import soql
 from connector.salesforce.client import SalesforceClient
 from connector.salesforce.writer import NOT_ATTEMPTED, RecordResult, WriteOp, Writer
+from connector.state import funnel_facts
 from connector.state.store import Finding, StateStore
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ class Executor:
                                                if lk.sf_id])
             self.store.add_findings(self.run_id, self.plan.findings)
             self.store.set_due(self.plan.due)
+            funnel_facts.set_person_stages(self.store, self.plan.stage_rows)
+            funnel_facts.set_accounts(self.store, self.plan.account_rows)
         done: set[str] = set()
         stopped: ConnectorError | None = None
         remaining: Counter[str] = Counter()

@@ -213,6 +213,8 @@ def test_demo_keep_writes_an_env_file_and_the_kept_org_serves_again(tmp_path: Pa
     env_file = keep / "connector.env"
     assert f"source {env_file}" in demo.stdout
     assert oct(env_file.stat().st_mode & 0o777) == "0o600"
+    assert str(keep / "funnel.html") in demo.stdout  # the demo ends with the funnel report
+    assert (keep / "funnel.html").read_text(encoding="utf-8").count("<svg") == 3
     variables: dict[str, str] = {}
     for line in env_file.read_text().splitlines():
         if line.startswith("export "):

@@ -148,7 +148,7 @@ def test_bundled_export_passes_every_rule_and_is_complete(tmp_path: Path) -> Non
     access = {e.find(f"{Q}object").text: {c.tag.removeprefix(Q): c.text for c in e}  # type: ignore[union-attr]
               for e in ps.findall(f"{Q}objectPermissions")}
     assert set(access) == {"Account", "Attribution__c", "Campaign", "Contact", "Lead",
-                           "Opportunity"}
+                           "Opportunity", "Funnel_Snapshot__c"}
     assert access["Lead"]["allowCreate"] == "true" and access["Campaign"]["allowEdit"] == "true"
     assert access["Opportunity"]["allowEdit"] == "false"
     assert [c.tag.removeprefix(Q) for c in ps][-1] == "objectPermissions"

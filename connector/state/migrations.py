@@ -197,4 +197,30 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ix_person_due ON person_due(due_at);
     """,
+    # 5: the funnel facts a sync computes, for `connector report funnel` as set-based
+    # SQL: each person's stage entries per funnel cycle (with the cycle's first-touch
+    # channel and program and the person's original source) and each account's
+    # target flag and engaged date
+    """
+    CREATE TABLE funnel_stages (
+        map_id TEXT NOT NULL,
+        cycle INTEGER NOT NULL,
+        stage TEXT NOT NULL,
+        at TEXT NOT NULL,
+        inferred INTEGER NOT NULL,
+        closed_at TEXT,
+        channel TEXT,
+        program_id TEXT,
+        source_channel TEXT,
+        source_program_id TEXT,
+        PRIMARY KEY (map_id, cycle, stage)
+    );
+    CREATE INDEX ix_funnel_stages_at ON funnel_stages(stage, at);
+    CREATE TABLE funnel_accounts (
+        account_id TEXT PRIMARY KEY,
+        target INTEGER NOT NULL,
+        target_at TEXT,
+        engaged_at TEXT
+    );
+    """,
 ]

@@ -1,0 +1,65 @@
+"""Screenshot of the HTML funnel report, for the README.
+
+A generated MAP export and its seeded org (the local emulator, in process), a
+sync (which keeps the funnel facts), then `report funnel` as HTML and a
+screenshot of it by headless Chromium; the funnels chart also as PNG through
+vl-convert (no browser), as for slides.
+
+    .venv/bin/python scripts/screenshot_funnel.py [OUT_DIR]     # default docs/img
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from connector.datagen import generate
+from connector.datagen.generate import DEFAULT_AS_OF
+from connector.emulator.testing import inprocess_emulator
+from connector.reports.funnel import FunnelQuery, default_range, funnel_report
+from connector.reports.funnel_render import funnel_chart, render_html
+from connector.reports.html import chart_png
+from tests.e2e.harness import Rig
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    out_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "img"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        raise SystemExit("chromium is needed for the screenshot: `make chromium`")
+    with tempfile.TemporaryDirectory() as tmp_text:
+        tmp = Path(tmp_text)
+        data = generate(tmp / "data", people=1000, seed=7)
+        with inprocess_emulator(tmp / "org", seed_dir=data.sf_dir) as org:
+            rig = Rig(org, tmp)
+            (tmp / "map").symlink_to(data.map_dir, target_is_directory=True)
+            rig.sync(as_of=DEFAULT_AS_OF)
+            store = rig.store()
+            report = funnel_report(store.db, FunnelQuery(
+                DEFAULT_AS_OF, *default_range(DEFAULT_AS_OF, "quarter"), "quarter"))
+            store.close()
+        page = tmp / "funnel.html"
+        page.write_text(render_html(report), encoding="utf-8")
+        shot = out_dir / "funnel_report.png"
+        subprocess.run(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+             "--hide-scrollbars", f"--user-data-dir={tmp / 'profile'}",
+             "--window-size=1280,1400", "--virtual-time-budget=3000",
+             f"--screenshot={shot}", page.as_uri()],
+            check=True, capture_output=True, timeout=120)
+        (out_dir / "funnel_chart.png").write_bytes(chart_png(funnel_chart(report), scale=1.5))
+    print(f"wrote {shot} and {out_dir / 'funnel_chart.png'}")
+
+
+if __name__ == "__main__":
+    main()
