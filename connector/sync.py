@@ -244,28 +244,49 @@ class Sync:
         counts: Counter[str] = Counter()
         buffers: dict[type, list[Any]] = {Person: [], Program: [], Touch: [],
                                           TargetAccount: []}
+        # Rejections are written in the transaction of the next batch (ahead of its
+        # records, so in the order they were read) rather than committed one by one.
+        rejected: list[Rejection] = []
         self.reporter.phase(f"reading the MAP ({kind})")
 
-        def flush() -> None:
-            with self.store.transaction():
-                self._flush(run_id, buffers, counts)
+        def keep_rejections() -> None:
+            for rejection in rejected:
+                self.store.add_rejection(run_id, rejection)
 
+        def flush(records: bool = True) -> None:
+            with self.store.transaction():
+                keep_rejections()
+                if records:
+                    self._flush(run_id, buffers, counts)
+            rejected.clear()
+
+        pending = 0
         try:
             for item in reader.read(checkpoint, known):
                 if isinstance(item, Rejection):
-                    self.store.add_rejection(run_id, item)
+                    rejected.append(item)
                     counts["rejected"] += 1
+                    if len(rejected) >= LEDGER_BATCH:
+                        flush(records=False)
                     continue
                 buffers[type(item)].append(item)
-                if sum(len(b) for b in buffers.values()) >= LEDGER_BATCH:
+                pending += 1
+                if pending >= LEDGER_BATCH:
                     flush()
+                    pending = 0
                     self.reporter.advance(LEDGER_BATCH)
         except (SourceQuotaExhausted, BudgetExhausted):
             with self.store.transaction():
+                keep_rejections()
                 self._flush(run_id, buffers, counts)
                 self.store.set_watermark(run_id, "map", kind, reader.checkpoint)
             raise
+        except BaseException:
+            if rejected:  # the rows rejected before the read failed are kept, as ever
+                flush(records=False)
+            raise
         with self.store.transaction():
+            keep_rejections()
             self._flush(run_id, buffers, counts)
             counts.update(reconcile_orphan_touches(self.store, run_id))
             self.store.set_watermark(run_id, "map", kind, reader.checkpoint)

@@ -8,6 +8,7 @@ Secrets are never stored here.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -35,6 +36,30 @@ CHUNK = 500  # bound parameters per IN (...) lookup
 def _hash(model: BaseModel) -> str:
     text = model.model_dump_json(exclude={"origin"})
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+_ORIGIN_KEY = b',"origin":'
+
+
+@functools.cache
+def _ends_with_origin(model: type[BaseModel]) -> bool:
+    return next(reversed(model.model_fields), None) == "origin"
+
+
+def _data_and_hash(model: BaseModel) -> tuple[str, str]:
+    """The record's stored JSON and its ``_hash``, serialising it once.
+
+    ``origin`` is the last field of every ledger record, so the JSON without it
+    is the JSON with it cut before ``,"origin":`` (a key inside a string value
+    would have its quotes escaped) and closed again: the very text ``_hash``
+    digests, so hashes stay what earlier versions stored. (``to_json`` is what
+    ``model_dump_json`` calls, with the same defaults.)"""
+    data = type(model).__pydantic_serializer__.to_json(model)
+    cut = data.rfind(_ORIGIN_KEY)
+    if cut < 0 or not _ends_with_origin(type(model)):
+        return data.decode(), _hash(model)  # not a record ending with origin
+    digest = hashlib.blake2b(data[:cut] + b"}", digest_size=16).hexdigest()
+    return data.decode(), digest
 
 
 def _iso(moment: datetime) -> str:
@@ -212,14 +237,14 @@ class StateStore:
             [p.map_id for p in people])}
         rows = []
         for person in people:
-            digest = _hash(person)
+            data, digest = _data_and_hash(person)
             old = existing.get(person.map_id)
             changed = old != digest
             counts.new += old is None
             counts.changed += old is not None and changed
             counts.unchanged += not changed
             rows.append((person.map_id, person.email, int(person.email_valid),
-                         person.model_dump_json(), digest, run_id, run_id,
+                         data, digest, run_id, run_id,
                          run_id if changed else None))
         self.db.executemany(
             "INSERT INTO people (map_id, email, email_valid, data, hash, first_run, seen_run, "
@@ -238,12 +263,12 @@ class StateStore:
             [p.program_id for p in programs])}
         rows = []
         for program in programs:
-            digest = _hash(program)
+            data, digest = _data_and_hash(program)
             old = existing.get(program.program_id)
             counts.new += old is None
             counts.changed += old is not None and old != digest
             counts.unchanged += old == digest
-            rows.append((program.program_id, program.model_dump_json(), digest, run_id, run_id))
+            rows.append((program.program_id, data, digest, run_id, run_id))
         self.db.executemany(
             "INSERT INTO programs (program_id, data, hash, seen_run, changed_run) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT(program_id) DO UPDATE SET "
@@ -264,7 +289,7 @@ class StateStore:
         duplicates: list[Touch] = []
         batch_seen: dict[str, str] = {}
         for touch in touches:
-            digest = _hash(touch)
+            data, digest = _data_and_hash(touch)
             prior = existing.get(touch.touch_id)
             in_batch = batch_seen.get(touch.touch_id)
             if in_batch is not None or (prior is not None and prior[1] == run_id):
@@ -276,9 +301,12 @@ class StateStore:
             counts.new += prior is None
             counts.changed += prior is not None and prior[0] != digest
             counts.unchanged += prior is not None and prior[0] == digest
+            occurred_at = touch.occurred_at
             rows.append((touch.touch_id, touch.map_id, touch.program_id, touch.touch_type,
-                         _iso(touch.occurred_at), int(touch.is_response),
-                         touch.model_dump_json(), digest, run_id, run_id))
+                         occurred_at.isoformat(timespec="microseconds")
+                         if occurred_at.tzinfo is UTC else _iso(occurred_at),
+                         int(touch.is_response),
+                         data, digest, run_id, run_id))
         self.db.executemany(
             "INSERT INTO touches (touch_id, map_id, program_id, touch_type, occurred_at, "
             "is_response, data, hash, seen_run, changed_run) VALUES (?,?,?,?,?,?,?,?,?,?) "
