@@ -1,0 +1,115 @@
+"""Reading the MAP into the ledger: rejections are batched with the records, yet
+kept in read order and kept when the read fails part way."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import connector.sync as sync_module
+from connector.config import (
+    ConnectorSettings,
+    HubSpotSettings,
+    MapSettings,
+    MarketoSettings,
+    SalesforceSettings,
+    Settings,
+)
+from connector.errors import SourceError
+from connector.mappings import Mappings
+from connector.models import Origin, Person, Program, Rejection, Touch
+from connector.sources.base import ReaderState, SourceItem
+from connector.state.store import StateStore
+from connector.sync import LEDGER_BATCH, Sync, SyncOptions
+
+AS_OF = datetime(2024, 6, 1, tzinfo=UTC)
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(
+        salesforce=SalesforceSettings(_env_file=None, instance_url="https://org.invalid",
+                                      login_url="https://org.invalid", client_id="c",
+                                      client_secret="s"),
+        map=MapSettings(_env_file=None, kind="files", files_dir=tmp_path),
+        marketo=MarketoSettings(_env_file=None), hubspot=HubSpotSettings(_env_file=None),
+        connector=ConnectorSettings(_env_file=None, state=tmp_path / "state.db"))
+
+
+def rejection(n: int) -> Rejection:
+    return Rejection(kind="person", record_id=f"R{n}", file="people.csv", row=n + 1,
+                     field="email", message=f"bad row {n}", raw={"map_id": f"R{n}"})
+
+
+def touch(touch_id: str, row: int, touch_type: str = "web_visit") -> Touch:
+    return Touch(touch_id=touch_id, map_id="M1", touch_type=touch_type,
+                 occurred_at=AS_OF, channel="Website", channel_rule="default_channel",
+                 is_response=False, is_conversion=False,
+                 origin=Origin(kind="files", file="touches.csv", row=row))
+
+
+class ScriptedReader(ReaderState):
+    """Yields the given items, then raises ``fail`` if one is given."""
+
+    def __init__(self, items: list[SourceItem], fail: Exception | None = None) -> None:
+        super().__init__("files")
+        self._items = items
+        self._fail = fail
+
+    def read(self, checkpoint: Mapping[str, Any] | None,
+             known_programs: Mapping[str, Program]) -> Iterator[SourceItem]:
+        yield from self._items
+        self._checkpoint = {"kind": "files", "version": 1, "files": {}}
+        if self._fail is not None:
+            raise self._fail
+
+
+def read_into_ledger(tmp_path: Path, mappings: Mappings, monkeypatch: pytest.MonkeyPatch,
+                     reader: ScriptedReader) -> tuple[StateStore, dict[str, Any]]:
+    monkeypatch.setattr(sync_module, "open_source", lambda *a, **k: reader)
+    store = StateStore(tmp_path / "state.db")
+    run_id = store.start_run("sync", AS_OF)
+    result = Sync(_settings(tmp_path), mappings, store)._read_map(
+        run_id, SyncOptions(as_of=AS_OF))
+    return store, result
+
+
+def refs(store: StateStore) -> list[str]:
+    return [r[0] for r in store.db.execute("SELECT ref FROM dead_letters ORDER BY id")]
+
+
+def test_rejections_and_duplicate_touches_are_kept_in_read_order(
+        tmp_path: Path, mappings: Mappings, monkeypatch: pytest.MonkeyPatch) -> None:
+    items: list[SourceItem] = [
+        Person(map_id="M1"), rejection(1), touch("T1", 2), rejection(2),
+        touch("T1", 3, "form_fill"), rejection(3)]
+    store, result = read_into_ledger(tmp_path, mappings, monkeypatch, ScriptedReader(items))
+    assert refs(store) == [
+        "person:people.csv:2:R1:email", "person:people.csv:3:R2:email",
+        "person:people.csv:4:R3:email", "touch:touches.csv:3:T1:touch_id"]
+    assert result["counts"]["rejected"] == 4
+    assert result["counts"]["touches_new"] == 1
+
+
+def test_rejections_read_before_a_failure_are_kept(
+        tmp_path: Path, mappings: Mappings, monkeypatch: pytest.MonkeyPatch) -> None:
+    reader = ScriptedReader([rejection(1), Person(map_id="M1"), rejection(2)],
+                            fail=SourceError("the export vanished"))
+    with pytest.raises(SourceError):
+        read_into_ledger(tmp_path, mappings, monkeypatch, reader)
+    store = StateStore(tmp_path / "state.db")
+    assert refs(store) == ["person:people.csv:2:R1:email", "person:people.csv:3:R2:email"]
+    assert store.people_count() == 0  # records of an unfinished batch are not kept, as ever
+
+
+def test_more_rejections_than_a_batch_are_all_kept_in_order(
+        tmp_path: Path, mappings: Mappings, monkeypatch: pytest.MonkeyPatch) -> None:
+    count = LEDGER_BATCH * 2 + 7
+    store, result = read_into_ledger(
+        tmp_path, mappings, monkeypatch,
+        ScriptedReader([rejection(n) for n in range(count)]))
+    assert result["counts"]["rejected"] == count
+    assert refs(store) == [f"person:people.csv:{n + 1}:R{n}:email" for n in range(count)]
