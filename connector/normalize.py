@@ -16,7 +16,6 @@ from email_validator import EmailNotValidError, validate_email
 
 from connector.mappings import ChannelsMapping, TouchesMapping
 
-
 # A plain ASCII address: a dot-atom local part (RFC 5322 atext) and a host name
 # of letters, digits, dots and hyphens. For these the validator's verdict depends
 # only on the domain (checked once per domain, below) and on the total length.

@@ -224,7 +224,7 @@ def compare(people: list[int], rev: str | None, repeat: int, data: Path,
                     runs[label].append(child(tree, map_dir))
             if profile_dir is not None:
                 profile_dir.mkdir(parents=True, exist_ok=True)
-                for label, tree in trees.items():
+                for tree in trees.values():
                     name = "after" if tree == ROOT else "before"
                     child(tree, map_dir, profile_dir / f"read-{name}-{size}.txt")
             failed += report(size, runs)

@@ -50,10 +50,6 @@ def trusted(model: type[M], fields: dict[str, Any]) -> M:
     return instance
 
 
-def _plain_text(value: Any) -> bool:
-    return value is None or type(value) is str
-
-
 def _is_plain_touch(f: dict[str, Any]) -> bool:
     """True when validating ``f`` as a ``Touch`` would return every value as is
     (the touch's times already aware UTC, its texts plain ``str``)."""
@@ -64,13 +60,12 @@ def _is_plain_touch(f: dict[str, Any]) -> bool:
             and type(f["map_id"]) is str and f["map_id"] != ""
             and type(f["touch_type"]) is str
             and type(occurred_at) is datetime and occurred_at.tzinfo is UTC
-            and _plain_text(f["program_id"]) and _plain_text(f["url"])
-            and _plain_text(f["referrer"]) and _plain_text(f["utm_source"])
-            and _plain_text(f["utm_medium"]) and _plain_text(f["utm_campaign"])
-            and _plain_text(f["utm_content"]) and _plain_text(f["utm_term"])
+            and all(v is None or type(v) is str for v in (
+                f["program_id"], f["url"], f["referrer"], f["utm_source"], f["utm_medium"],
+                f["utm_campaign"], f["utm_content"], f["utm_term"]))
             and type(f["channel"]) is str and type(f["channel_rule"]) is str
             and type(f["is_response"]) is bool and type(f["is_conversion"]) is bool
-            and type(extra) is dict and all(type(k) is str for k in extra)
+            and type(extra) is dict and (not extra or all(type(k) is str for k in extra))
             and (origin is None or type(origin) is Origin))
 
 
@@ -154,7 +149,7 @@ class TouchFactory:
             program_channel=program.channel if program else None,
             utm_medium=utm_medium, utm_source=utm_source,
             referrer=referrer, touch_type=touch_type)
-        fields = {
+        fields: dict[str, Any] = {
             "touch_id": touch_id, "map_id": map_id, "program_id": program_id or None,
             "touch_type": touch_type, "occurred_at": occurred_at, "url": url or None,
             "referrer": referrer or None, "utm_source": utm_source or None,

@@ -105,21 +105,22 @@ def _required(values: Mapping[str, Any], key: str) -> str:
 
 def _texts(values: Mapping[str, Any], keys: tuple[str, ...]) -> list[str | None]:
     """``_text`` of each key, in order (one call per row instead of one per field)."""
-    out: list[str | None] = []
-    for key in keys:
-        value = values.get(key)
-        if value is not None:
-            if not isinstance(value, str):
-                raise RowProblem(key, f"expected text, found {type(value).__name__}", value)
-            value = value.strip() or None
-        out.append(value)
-    return out
+    return [None if (value := values.get(key)) is None
+            else (value.strip() or None) if type(value) is str
+            else _text(values, key)  # a str subclass, or a RowProblem naming the key
+            for key in keys]
 
 
 def _extra(values: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
     if known.issuperset(values):  # the common case: no unknown columns
         return {}
     return {k: v for k, v in values.items() if k not in known and v not in (None, "")}
+
+
+def _record_id(row: RawRow, id_key: str | None) -> str | None:
+    """The id a rejection names: the row's raw id column, trimmed."""
+    record_id = row.raw.get(id_key) if id_key else None
+    return record_id.strip() or None if isinstance(record_id, str) else None
 
 
 def locate_export(directory: Path) -> dict[str, Path]:
@@ -236,12 +237,10 @@ class FileExportReader(ReaderState):
                  seen: set[str] | None) -> SourceItem:
         kind = KIND_OF[stream]
         id_key = COLUMNS[stream][0][0] if COLUMNS[stream][0] else None
-        record_id = row.raw.get(id_key) if id_key else None
-        record_id = record_id.strip() or None if isinstance(record_id, str) else None
         if row.values is None:
-            return Rejection(kind=kind, record_id=record_id, file=file, row=row.line,
-                             field=row.problem_field, message=row.problem or "unusable row",
-                             raw=dict(row.raw))
+            return Rejection(kind=kind, record_id=_record_id(row, id_key), file=file,
+                             row=row.line, field=row.problem_field,
+                             message=row.problem or "unusable row", raw=dict(row.raw))
         origin = trusted(Origin, {"kind": "files", "file": file, "row": row.line})
         try:
             if seen is not None and id_key is not None:
@@ -253,13 +252,14 @@ class FileExportReader(ReaderState):
             return convert(row.values, origin)
         except RowProblem as problem:
             value = problem.value if problem.value is None else str(problem.value)
-            return Rejection(kind=kind, record_id=record_id, file=file, row=row.line,
-                             field=problem.field, value=value, message=str(problem),
-                             raw=dict(row.raw))
+            return Rejection(kind=kind, record_id=_record_id(row, id_key), file=file,
+                             row=row.line, field=problem.field, value=value,
+                             message=str(problem), raw=dict(row.raw))
         except ValidationError as exc:
             field_name, message = validation_message(exc)
-            return Rejection(kind=kind, record_id=record_id, file=file, row=row.line,
-                             field=field_name, message=message, raw=dict(row.raw))
+            return Rejection(kind=kind, record_id=_record_id(row, id_key), file=file,
+                             row=row.line, field=field_name, message=message,
+                             raw=dict(row.raw))
 
     # ------------------------------------------------------------ records
 
