@@ -1,12 +1,13 @@
 """Benchmark reading a file export: parsing, then writing the ledger.
 
 Each measurement runs in a fresh subprocess, so every peak RSS figure is that
-read's own. A measurement has two passes over the same export: the reader alone
+read's own. A measurement has three passes over the same export: the reader alone
 (parsing: touches per second), then the sync's whole MAP read into a fresh state
 database (``Sync._read_map``: parsing, hashing, the ledger upserts, rejections),
-whose time less the first pass's is the ledger-write time. Both are given as wall
-time and as process CPU time: on a shared, loaded machine the CPU time is the
-steadier figure.
+whose time less the first pass's is the ledger-write time, then the same read
+again with nothing changed (as ``--full-map`` does). Times are given as wall time
+and as process CPU time: on a shared, loaded machine the CPU time is the steadier
+figure.
 
     .venv/bin/python scripts/bench_sources.py [N ...]     # synthetic, N touches
         (default 100k and 1M touches, 20 per person, plain rows)
@@ -154,11 +155,19 @@ def measure_one(map_dir: Path, *, profile: Path | None = None) -> dict[str, Any]
             profiler.stop()
             profile.write_text(profiler.output_text(unicode=False, color=False))
         digest = ledger_digest(store.db)
+        # the whole export read again with nothing changed (`--full-map`)
+        run_id = store.start_run("sync", AS_OF)
+        wall, cpu = time.perf_counter(), time.process_time()
+        again_counts = sync._read_map(run_id, SyncOptions(as_of=AS_OF, full_map=True))
+        full_wall, full_cpu = time.perf_counter() - wall, time.process_time() - cpu
+        digest += ledger_digest(store.db)
         store.close()
     return {"touches": touches, "rejected": rejected, "parse_seconds": parse_wall,
             "parse_cpu": parse_cpu, "read_seconds": read_wall, "read_cpu": read_cpu,
             "ledger_seconds": read_wall - parse_wall, "ledger_cpu": read_cpu - parse_cpu,
-            "unchanged_seconds": unchanged, "counts": ledger["counts"], "digest": digest,
+            "unchanged_seconds": unchanged, "full_again_seconds": full_wall,
+            "full_again_cpu": full_cpu,
+            "counts": [ledger["counts"], again_counts["counts"]], "digest": digest,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -238,16 +247,17 @@ def report(size: int, runs: dict[str, list[dict[str, Any]]]) -> int:
     keys = [("parse_seconds", "parse wall"), ("parse_cpu", "parse CPU"),
             ("ledger_seconds", "ledger wall"), ("ledger_cpu", "ledger CPU"),
             ("read_seconds", "read+ledger wall"), ("read_cpu", "read+ledger CPU"),
-            ("peak_rss_mb", "peak RSS MB")]
+            ("full_again_seconds", "again, unchanged wall"),
+            ("full_again_cpu", "again, unchanged CPU"), ("peak_rss_mb", "peak RSS MB")]
     labels = list(runs)
     medians = {label: {k: statistics.median(r[k] for r in runs[label]) for k, _ in keys}
                for label in labels}
-    header = f"{'':>18}" + "".join(f"{label:>22}" for label in labels)
+    header = f"{'':>22}" + "".join(f"{label:>22}" for label in labels)
     if len(labels) == 2:
         header += f"{'before / after':>16}"
     print(header)
     for key, name in keys:
-        line = f"{name:>18}" + "".join(f"{medians[label][key]:>22.2f}" for label in labels)
+        line = f"{name:>22}" + "".join(f"{medians[label][key]:>22.2f}" for label in labels)
         if len(labels) == 2:
             after, before = medians[labels[0]][key], medians[labels[1]][key]
             line += f"{before / after:>16.2f}" if after else f"{'':>16}"
