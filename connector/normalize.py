@@ -90,6 +90,8 @@ def parse_timestamp(raw: str | datetime | None) -> datetime | None:
         text = raw.strip()
         try:  # the common, well-formed case without any rewriting
             value = datetime.fromisoformat(text)
+            if value.tzinfo is UTC:  # already what the checks below would return
+                return value
         except ValueError:
             if text.endswith(("Z", "z")):
                 text = text[:-1] + "+00:00"
