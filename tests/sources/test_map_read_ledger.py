@@ -3,6 +3,7 @@ kept in read order and kept when the read fails part way."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,3 +114,75 @@ def test_more_rejections_than_a_batch_are_all_kept_in_order(
         ScriptedReader([rejection(n) for n in range(count)]))
     assert result["counts"]["rejected"] == count
     assert refs(store) == [f"person:people.csv:{n + 1}:R{n}:email" for n in range(count)]
+
+
+def ledger_rows(store: StateStore, table: str, key: str) -> dict[str, tuple[Any, ...]]:
+    return {r[0]: tuple(r) for r in store.db.execute(f"SELECT * FROM {table} ORDER BY {key}")}
+
+
+def test_a_second_read_moves_only_data_and_seen_run_of_unchanged_records(
+        tmp_path: Path) -> None:
+    """Unchanged records (same hash, another row of the file) keep every column but
+    the stored JSON (its origin) and seen_run; changed ones are rewritten whole."""
+    store = StateStore(tmp_path / "state.db")
+    first = store.start_run("sync", AS_OF)
+    people = [Person(map_id="A", email="a@x.com", origin=Origin(kind="files", row=2)),
+              Person(map_id="B", email="b@x.com", origin=Origin(kind="files", row=3))]
+    touches = [touch("T1", 2), touch("T2", 3)]
+    programs = [Program(program_id="P1", name="One", origin=Origin(kind="files", row=2))]
+    with store.transaction():
+        store.upsert_programs(first, programs)
+        store.upsert_people(first, people)
+        store.upsert_touches(first, touches)
+    before = {t: ledger_rows(store, t, k) for t, k in
+              (("people", "map_id"), ("touches", "touch_id"), ("programs", "program_id"))}
+
+    second = store.start_run("sync", AS_OF)
+    moved = Origin(kind="files", row=9)
+    with store.transaction():
+        c = store.upsert_programs(second, [programs[0].model_copy(update={"origin": moved})])
+        assert (c.new, c.changed, c.unchanged) == (0, 0, 1)
+        c = store.upsert_people(second, [
+            people[0].model_copy(update={"origin": moved}),
+            people[1].model_copy(update={"email": "b2@x.com"})])
+        assert (c.new, c.changed, c.unchanged) == (0, 1, 1)
+        c, _ = store.upsert_touches(second, [
+            touches[0].model_copy(update={"origin": moved}),
+            touches[1].model_copy(update={"touch_type": "form_fill"})])
+        assert (c.new, c.changed, c.unchanged) == (0, 1, 1)
+
+    people_now = ledger_rows(store, "people", "map_id")
+    # map_id, email, email_valid, data, hash, first_run, seen_run, changed_run
+    a_before, a_now = before["people"]["A"], people_now["A"]
+    assert a_now[:3] == a_before[:3] and a_now[4:6] == a_before[4:6]
+    assert json.loads(a_now[3])["origin"]["row"] == 9
+    assert (a_now[6], a_now[7]) == (second, first)
+    assert people_now["B"][1] == "b2@x.com" and people_now["B"][6:] == (second, second)
+
+    touches_now = ledger_rows(store, "touches", "touch_id")
+    # touch_id, map_id, program_id, touch_type, occurred_at, is_response, data, hash,
+    # seen_run, changed_run
+    t1_before, t1_now = before["touches"]["T1"], touches_now["T1"]
+    assert t1_now[:6] == t1_before[:6] and t1_now[7] == t1_before[7]
+    assert json.loads(t1_now[6])["origin"]["row"] == 9
+    assert t1_now[8:] == (second, first)
+    assert touches_now["T2"][3] == "form_fill" and touches_now["T2"][8:] == (second, second)
+
+    program_now = ledger_rows(store, "programs", "program_id")["P1"]
+    assert json.loads(program_now[1])["origin"]["row"] == 9
+    assert program_now[2:] == (before["programs"]["P1"][2], second, first)
+
+
+def test_a_repeated_id_in_one_batch_keeps_its_upserts_in_order(tmp_path: Path) -> None:
+    """A MAP may send a person twice in one batch: the last version wins, as ever."""
+    store = StateStore(tmp_path / "state.db")
+    first = store.start_run("sync", AS_OF)
+    with store.transaction():
+        store.upsert_people(first, [Person(map_id="A", email="a@x.com")])
+    second = store.start_run("sync", AS_OF)
+    with store.transaction():
+        store.upsert_people(second, [Person(map_id="A", email="new@x.com"),
+                                     Person(map_id="A", email="a@x.com")])
+    row = ledger_rows(store, "people", "map_id")["A"]
+    assert row[1] == "a@x.com" and json.loads(row[3])["email"] == "a@x.com"
+    assert row[6:] == (second, second)  # it changed in between
