@@ -9,10 +9,12 @@ of writing it twice; and people stay in scope until a run completes.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -49,6 +51,22 @@ LEDGER_BATCH = 5_000
 PEOPLE_BATCH = 100_000
 # Writes kept per step as samples in the summary of a run of several batches.
 SAMPLE_WRITES = 20
+
+
+@contextmanager
+def fewer_gc_passes(threshold: int = 50_000) -> Iterator[None]:
+    """Run Python's cyclic garbage collector less often for a while, then as before.
+
+    Reading the MAP allocates millions of short-lived, acyclic objects (freed by
+    reference counting); at the default threshold of 700 allocations the
+    collector's passes took about 15% of a 100k-person read. Cyclic garbage, if
+    any, is still collected, just later."""
+    previous = gc.get_threshold()
+    gc.set_threshold(max(previous[0], threshold), *previous[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
 
 
 class Reporter(Protocol):
@@ -235,6 +253,10 @@ class Sync:
     # --------------------------------------------------------- MAP read
 
     def _read_map(self, run_id: int, options: SyncOptions) -> dict[str, Any]:
+        with fewer_gc_passes():
+            return self._read_map_batches(run_id, options)
+
+    def _read_map_batches(self, run_id: int, options: SyncOptions) -> dict[str, Any]:
         kind = self.settings.map.kind
         reader = open_source(self.settings, self.mappings, transport=self.map_transport,
                              as_of=options.as_of)

@@ -3,6 +3,7 @@ kept in read order and kept when the read fails part way."""
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ from connector.mappings import Mappings
 from connector.models import Origin, Person, Program, Rejection, Touch
 from connector.sources.base import ReaderState, SourceItem
 from connector.state.store import StateStore
-from connector.sync import LEDGER_BATCH, Sync, SyncOptions
+from connector.sync import LEDGER_BATCH, Sync, SyncOptions, fewer_gc_passes
 
 AS_OF = datetime(2024, 6, 1, tzinfo=UTC)
 
@@ -186,3 +187,17 @@ def test_a_repeated_id_in_one_batch_keeps_its_upserts_in_order(tmp_path: Path) -
     row = ledger_rows(store, "people", "map_id")["A"]
     assert row[1] == "a@x.com" and json.loads(row[3])["email"] == "a@x.com"
     assert row[6:] == (second, second)  # it changed in between
+
+
+@pytest.mark.parametrize("before", [(700, 10, 10), (100_000, 5, 5)], ids=["default", "higher"])
+def test_fewer_gc_passes_raises_the_threshold_for_a_while_only(
+        before: tuple[int, int, int]) -> None:
+    saved = gc.get_threshold()
+    gc.set_threshold(*before)
+    try:
+        with pytest.raises(RuntimeError), fewer_gc_passes(50_000):
+            assert gc.get_threshold() == (max(before[0], 50_000), *before[1:])
+            raise RuntimeError("the read failed")
+        assert gc.get_threshold() == before
+    finally:
+        gc.set_threshold(*saved)
