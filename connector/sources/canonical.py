@@ -7,17 +7,74 @@ rejection live here once, so files, Marketo and HubSpot cannot drift apart.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from connector.mappings import Mappings
 from connector.models import Origin, Program, Rejection, Touch
-from connector.normalize import resolve_channel
+from connector.normalize import ChannelResolver
 
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+M = TypeVar("M", bound=BaseModel)
+_set = object.__setattr__
+
+
+@cache
+def _field_names(model: type[BaseModel]) -> tuple[str, ...]:
+    """The model's fields, checked to be plain: no aliases, no post-init hook, no
+    extra fields, so an instance is exactly its ``__dict__`` of field values."""
+    if model.__pydantic_post_init__ or model.__pydantic_root_model__ or \
+            model.model_config.get("extra") == "allow" or \
+            any(f.alias or f.validation_alias for f in model.__pydantic_fields__.values()):
+        raise TypeError(f"{model.__name__} cannot be built from trusted values")
+    return tuple(model.__pydantic_fields__)
+
+
+def trusted(model: type[M], fields: dict[str, Any]) -> M:
+    """``model`` from ``fields`` that are already exactly what validation would
+    produce (every field, in declaration order, of the validated types), without
+    validating them again: what ``model_construct`` does, minus its per-field
+    alias handling, which dominates its cost. Callers check the values first and
+    validate anything else; tests compare the results with validated models."""
+    if tuple(fields) != _field_names(model):
+        raise TypeError(f"{model.__name__} needs exactly its fields, in order")
+    instance = model.__new__(model)
+    _set(instance, "__dict__", fields)
+    _set(instance, "__pydantic_fields_set__", set(fields))
+    _set(instance, "__pydantic_extra__", None)
+    _set(instance, "__pydantic_private__", None)
+    return instance
+
+
+def _texts_or_none(*values: Any) -> bool:
+    # a loop, not all(<generator>): this runs once per touch
+    for value in values:  # noqa: SIM110
+        if value is not None and type(value) is not str:
+            return False
+    return True
+
+
+def _is_plain_touch(f: dict[str, Any]) -> bool:
+    """True when validating ``f`` as a ``Touch`` would return every value as is
+    (the touch's times already aware UTC, its texts plain ``str``)."""
+    extra = f["extra"]
+    occurred_at = f["occurred_at"]
+    origin = f["origin"]
+    return (type(f["touch_id"]) is str and f["touch_id"] != ""
+            and type(f["map_id"]) is str and f["map_id"] != ""
+            and type(f["touch_type"]) is str
+            and type(occurred_at) is datetime and occurred_at.tzinfo is UTC
+            and _texts_or_none(f["program_id"], f["url"], f["referrer"], f["utm_source"],
+                               f["utm_medium"], f["utm_campaign"], f["utm_content"],
+                               f["utm_term"])
+            and type(f["channel"]) is str and type(f["channel_rule"]) is str
+            and type(f["is_response"]) is bool and type(f["is_conversion"]) is bool
+            and type(extra) is dict and (not extra or all(type(k) is str for k in extra))
+            and (origin is None or type(origin) is Origin))
 
 
 def utms_from_query(query: str | None) -> dict[str, str]:
@@ -57,6 +114,7 @@ class TouchFactory:
         self._known = known_programs
         self._current: dict[str, Program] = {}
         self._allowed = ", ".join(sorted(mappings.touches.touch_types))
+        self._channels = ChannelResolver(mappings.channels, mappings.touches)
 
     def add_program(self, program: Program) -> None:
         self._current[program.program_id] = program
@@ -82,38 +140,40 @@ class TouchFactory:
         raw: Mapping[str, Any] | None = None,
     ) -> Touch | Rejection:
         """A touch, or a rejection naming the field when the record cannot be one."""
-        where_file = origin.file if origin else None
-        where_row = origin.row if origin else None
-        raw_dict = dict(raw) if raw is not None else {}
         decl = self._mappings.touches.touch_types.get(touch_type)
         if decl is None:
             return Rejection(
-                kind="touch", record_id=touch_id or None, file=where_file, row=where_row,
+                kind="touch", record_id=touch_id or None,
+                file=origin.file if origin else None, row=origin.row if origin else None,
                 field="touch_type", value=touch_type,
                 message=f"unknown touch type {touch_type!r}; allowed: {self._allowed} "
                         "(add it to touches.yaml and replay)",
-                raw=raw_dict)
-        utm = dict(utms or {})
+                raw=dict(raw) if raw is not None else {})
+        utm = utms if utms is not None else {}
+        utm_medium = utm.get("utm_medium")
+        utm_source = utm.get("utm_source")
         program = self.program(program_id)
-        channel, rule = resolve_channel(
-            self._mappings.channels, self._mappings.touches,
+        channel, rule = self._channels.resolve(
             program_channel=program.channel if program else None,
-            utm_medium=utm.get("utm_medium"), utm_source=utm.get("utm_source"),
+            utm_medium=utm_medium, utm_source=utm_source,
             referrer=referrer, touch_type=touch_type)
+        fields: dict[str, Any] = {
+            "touch_id": touch_id, "map_id": map_id, "program_id": program_id or None,
+            "touch_type": touch_type, "occurred_at": occurred_at, "url": url or None,
+            "referrer": referrer or None, "utm_source": utm_source or None,
+            "utm_medium": utm_medium or None, "utm_campaign": utm.get("utm_campaign") or None,
+            "utm_content": utm.get("utm_content") or None,
+            "utm_term": utm.get("utm_term") or None, "channel": channel, "channel_rule": rule,
+            "is_response": decl.response, "is_conversion": decl.conversion,
+            "extra": extra or {}, "origin": origin}
+        if _is_plain_touch(fields):
+            fields["extra"] = dict(fields["extra"])  # validation would copy it too
+            return trusted(Touch, fields)
         try:
-            return Touch(
-                touch_id=touch_id, map_id=map_id, program_id=program_id or None,
-                touch_type=touch_type, occurred_at=occurred_at, url=url or None,
-                referrer=referrer or None,
-                utm_source=utm.get("utm_source") or None,
-                utm_medium=utm.get("utm_medium") or None,
-                utm_campaign=utm.get("utm_campaign") or None,
-                utm_content=utm.get("utm_content") or None,
-                utm_term=utm.get("utm_term") or None,
-                channel=channel, channel_rule=rule,
-                is_response=decl.response, is_conversion=decl.conversion,
-                extra=extra or {}, origin=origin)
+            return Touch(**fields)
         except ValidationError as exc:
             field_name, message = validation_message(exc)
-            return Rejection(kind="touch", record_id=touch_id or None, file=where_file,
-                             row=where_row, field=field_name, message=message, raw=raw_dict)
+            return Rejection(kind="touch", record_id=touch_id or None,
+                             file=origin.file if origin else None,
+                             row=origin.row if origin else None, field=field_name,
+                             message=message, raw=dict(raw) if raw is not None else {})

@@ -35,7 +35,7 @@ from connector.sources.base import (
     StreamSummary,
     usable_checkpoint,
 )
-from connector.sources.canonical import TouchFactory, validation_message
+from connector.sources.canonical import TouchFactory, trusted, validation_message
 from connector.sources.export_file import ExportFile, RawRow, ReadMode, ReadPlan
 
 RecordKind = Literal["person", "program", "touch", "target_account"]
@@ -61,6 +61,11 @@ FUTURE_TOLERANCE = timedelta(days=1)
 OPTIONAL_STREAMS = frozenset({"target_accounts"})
 KIND_OF: dict[str, RecordKind] = {"people": "person", "programs": "program", "touches": "touch",
            "target_accounts": "target_account"}
+KNOWN: dict[str, frozenset[str]] = {stream: frozenset(cols[1]) for stream, cols in COLUMNS.items()}
+_PERSON_NAMES = ("first_name", "last_name", "company", "title", "industry")
+# The touch's optional text fields, in the order their problems are reported.
+_TOUCH_TEXTS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term",
+                "program_id", "url", "referrer")
 
 
 class RowProblem(ValueError):
@@ -99,14 +104,34 @@ def _count(raw: str | None) -> int | None:
 
 
 def _required(values: Mapping[str, Any], key: str) -> str:
-    value = _text(values, key)
-    if value is None:
+    value = values.get(key)
+    if value is not None:
+        if not isinstance(value, str):
+            raise RowProblem(key, f"expected text, found {type(value).__name__}", value)
+        value = value.strip()
+    if not value:
         raise RowProblem(key, f"{key} is required and empty")
     return value
 
 
-def _extra(values: Mapping[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
+def _texts(values: Mapping[str, Any], keys: tuple[str, ...]) -> list[str | None]:
+    """``_text`` of each key, in order (one call per row instead of one per field)."""
+    return [None if (value := values.get(key)) is None
+            else (value.strip() or None) if type(value) is str
+            else _text(values, key)  # a str subclass, or a RowProblem naming the key
+            for key in keys]
+
+
+def _extra(values: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    if known.issuperset(values):  # the common case: no unknown columns
+        return {}
     return {k: v for k, v in values.items() if k not in known and v not in (None, "")}
+
+
+def _record_id(row: RawRow, id_key: str | None) -> str | None:
+    """The id a rejection names: the row's raw id column, trimmed."""
+    record_id = row.raw.get(id_key) if id_key else None
+    return record_id.strip() or None if isinstance(record_id, str) else None
 
 
 def locate_export(directory: Path) -> dict[str, Path]:
@@ -223,14 +248,11 @@ class FileExportReader(ReaderState):
                  seen: set[str] | None) -> SourceItem:
         kind = KIND_OF[stream]
         id_key = COLUMNS[stream][0][0] if COLUMNS[stream][0] else None
-        raw = {k: v for k, v in row.raw.items()}
-        record_id = raw.get(id_key) if id_key else None
-        record_id = record_id.strip() or None if isinstance(record_id, str) else None
         if row.values is None:
-            return Rejection(kind=kind, record_id=record_id, file=file, row=row.line,
-                             field=row.problem_field, message=row.problem or "unusable row",
-                             raw=raw)
-        origin = Origin(kind="files", file=file, row=row.line)
+            return Rejection(kind=kind, record_id=_record_id(row, id_key), file=file,
+                             row=row.line, field=row.problem_field,
+                             message=row.problem or "unusable row", raw=dict(row.raw))
+        origin = trusted(Origin, {"kind": "files", "file": file, "row": row.line})
         try:
             if seen is not None and id_key is not None:
                 key = _required(row.values, id_key)
@@ -241,33 +263,38 @@ class FileExportReader(ReaderState):
             return convert(row.values, origin)
         except RowProblem as problem:
             value = problem.value if problem.value is None else str(problem.value)
-            return Rejection(kind=kind, record_id=record_id, file=file, row=row.line,
-                             field=problem.field, value=value, message=str(problem), raw=raw)
+            return Rejection(kind=kind, record_id=_record_id(row, id_key), file=file,
+                             row=row.line, field=problem.field, value=value,
+                             message=str(problem), raw=dict(row.raw))
         except ValidationError as exc:
             field_name, message = validation_message(exc)
-            return Rejection(kind=kind, record_id=record_id, file=file, row=row.line,
-                             field=field_name, message=message, raw=raw)
+            return Rejection(kind=kind, record_id=_record_id(row, id_key), file=file,
+                             row=row.line, field=field_name, message=message,
+                             raw=dict(row.raw))
 
     # ------------------------------------------------------------ records
 
     def _person(self, values: dict[str, Any], origin: Origin) -> Person:
-        email, valid, problem = normalize_email(_text(values, "email"))
-        source = _text(values, "source")
+        # fields in the order their problems are reported
+        email_raw, source = _texts(values, ("email", "source"))
+        email, valid, problem = normalize_email(email_raw)
+        map_id = _required(values, "map_id")
+        first_name, last_name, company, title, industry = _texts(values, _PERSON_NAMES)
+        employees = _parsed(values, "employees", _count)
+        annual_revenue = _parsed(values, "annual_revenue", parse_decimal)
+        country = _text(values, "country")
+        created_at = _parsed(values, "created_at", parse_timestamp)
+        updated_at = _parsed(values, "updated_at", parse_timestamp)
+        source_channel = self._mappings.channels.canonical(source)
+        lead_id, contact_id = _texts(values, ("sfdc_lead_id", "sfdc_contact_id"))
         return Person(
-            map_id=_required(values, "map_id"),
-            email=email, email_valid=valid, email_problem=problem,
-            first_name=_text(values, "first_name"), last_name=_text(values, "last_name"),
-            company=_text(values, "company"), title=_text(values, "title"),
-            industry=_text(values, "industry"),
-            employees=_parsed(values, "employees", _count),
-            annual_revenue=_parsed(values, "annual_revenue", parse_decimal),
-            country=_text(values, "country"),
-            created_at=_parsed(values, "created_at", parse_timestamp),
-            updated_at=_parsed(values, "updated_at", parse_timestamp),
-            source=source, source_channel=self._mappings.channels.canonical(source),
-            sfdc_lead_id=_text(values, "sfdc_lead_id"),
-            sfdc_contact_id=_text(values, "sfdc_contact_id"),
-            extra=_extra(values, COLUMNS["people"][1]), origin=origin)
+            map_id=map_id, email=email, email_valid=valid, email_problem=problem,
+            first_name=first_name, last_name=last_name, company=company, title=title,
+            industry=industry, employees=employees, annual_revenue=annual_revenue,
+            country=country, created_at=created_at, updated_at=updated_at,
+            source=source, source_channel=source_channel,
+            sfdc_lead_id=lead_id, sfdc_contact_id=contact_id,
+            extra=_extra(values, KNOWN["people"]), origin=origin)
 
     def _program(self, values: dict[str, Any], origin: Origin) -> Program:
         channel_raw = _text(values, "channel")
@@ -279,7 +306,7 @@ class FileExportReader(ReaderState):
             end_date=_parsed(values, "end_date", parse_date),
             cost=_parsed(values, "cost", parse_decimal),
             parent_id=_text(values, "parent_id"),
-            extra=_extra(values, COLUMNS["programs"][1]), origin=origin)
+            extra=_extra(values, KNOWN["programs"]), origin=origin)
 
     def _touch(self, values: dict[str, Any], origin: Origin,
                factory: TouchFactory) -> Touch | Rejection:
@@ -294,13 +321,15 @@ class FileExportReader(ReaderState):
                              f"as-of time {self._as_of.isoformat()}; a touch cannot happen in "
                              f"the future (check the timestamp and its UTC offset)",
                              occurred_at.isoformat())
-        utms = {k: _text(values, k) for k in ("utm_source", "utm_medium", "utm_campaign",
-                                               "utm_content", "utm_term")}
+        source, medium, campaign, content, term, program_id, url, referrer = \
+            _texts(values, _TOUCH_TEXTS)
+        utms = {"utm_source": source, "utm_medium": medium, "utm_campaign": campaign,
+                "utm_content": content, "utm_term": term}
         return factory.build(
             touch_id=touch_id, map_id=map_id, touch_type=touch_type,
-            occurred_at=occurred_at, program_id=_text(values, "program_id"),
-            url=_text(values, "url"), referrer=_text(values, "referrer"), utms=utms,
-            extra=_extra(values, COLUMNS["touches"][1]), origin=origin, raw=values)
+            occurred_at=occurred_at, program_id=program_id,
+            url=url, referrer=referrer, utms=utms,
+            extra=_extra(values, KNOWN["touches"]), origin=origin, raw=values)
 
     def _target_account(self, values: dict[str, Any], origin: Origin) -> TargetAccount:
         domain_raw = _text(values, "domain")

@@ -8,6 +8,7 @@ Secrets are never stored here.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -35,6 +36,41 @@ CHUNK = 500  # bound parameters per IN (...) lookup
 def _hash(model: BaseModel) -> str:
     text = model.model_dump_json(exclude={"origin"})
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+_ORIGIN_KEY = b',"origin":'
+
+
+@functools.cache
+def _ends_with_origin(model: type[BaseModel]) -> bool:
+    return next(reversed(model.model_fields), None) == "origin"
+
+
+def _data_and_hash(model: BaseModel) -> tuple[str, str]:
+    """The record's stored JSON and its ``_hash``, serialising it once.
+
+    ``origin`` is the last field of every ledger record, so the JSON without it
+    is the JSON with it cut before ``,"origin":`` (a key inside a string value
+    would have its quotes escaped) and closed again: the very text ``_hash``
+    digests, so hashes stay what earlier versions stored. (``to_json`` is what
+    ``model_dump_json`` calls, with the same defaults.)"""
+    data = type(model).__pydantic_serializer__.to_json(model)
+    cut = data.rfind(_ORIGIN_KEY)
+    if cut < 0 or not _ends_with_origin(type(model)):
+        return data.decode(), _hash(model)  # not a record ending with origin
+    digest = hashlib.blake2b(data[:cut] + b"}", digest_size=16).hexdigest()
+    return data.decode(), digest
+
+
+def _unique(ids: Iterable[str]) -> bool:
+    """True when no id repeats: then a batch's unchanged records can be written
+    apart from the others (a repeated id must keep its upserts in order)."""
+    seen: set[str] = set()
+    for record_id in ids:
+        if record_id in seen:
+            return False
+        seen.add(record_id)
+    return True
 
 
 def _iso(moment: datetime) -> str:
@@ -211,16 +247,22 @@ class StateStore:
             "SELECT map_id, hash FROM people WHERE map_id IN ({in})",
             [p.map_id for p in people])}
         rows = []
+        same: list[tuple[str, int, str]] = []  # unchanged: only data and seen_run move
+        split = _unique(p.map_id for p in people)
         for person in people:
-            digest = _hash(person)
+            data, digest = _data_and_hash(person)
             old = existing.get(person.map_id)
             changed = old != digest
             counts.new += old is None
             counts.changed += old is not None and changed
             counts.unchanged += not changed
+            if split and not changed:
+                same.append((data, run_id, person.map_id))
+                continue
             rows.append((person.map_id, person.email, int(person.email_valid),
-                         person.model_dump_json(), digest, run_id, run_id,
+                         data, digest, run_id, run_id,
                          run_id if changed else None))
+        self.db.executemany("UPDATE people SET data = ?, seen_run = ? WHERE map_id = ?", same)
         self.db.executemany(
             "INSERT INTO people (map_id, email, email_valid, data, hash, first_run, seen_run, "
             "changed_run) VALUES (?, ?, ?, ?, ?, ?, ?, coalesce(?, 0)) "
@@ -237,13 +279,20 @@ class StateStore:
             "SELECT program_id, hash FROM programs WHERE program_id IN ({in})",
             [p.program_id for p in programs])}
         rows = []
+        same: list[tuple[str, int, str]] = []  # unchanged: only data and seen_run move
+        split = _unique(p.program_id for p in programs)
         for program in programs:
-            digest = _hash(program)
+            data, digest = _data_and_hash(program)
             old = existing.get(program.program_id)
             counts.new += old is None
             counts.changed += old is not None and old != digest
             counts.unchanged += old == digest
-            rows.append((program.program_id, program.model_dump_json(), digest, run_id, run_id))
+            if split and old == digest:
+                same.append((data, run_id, program.program_id))
+                continue
+            rows.append((program.program_id, data, digest, run_id, run_id))
+        self.db.executemany("UPDATE programs SET data = ?, seen_run = ? WHERE program_id = ?",
+                            same)
         self.db.executemany(
             "INSERT INTO programs (program_id, data, hash, seen_run, changed_run) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT(program_id) DO UPDATE SET "
@@ -261,10 +310,12 @@ class StateStore:
             "SELECT touch_id, hash, seen_run FROM touches WHERE touch_id IN ({in})",
             [t.touch_id for t in touches])}
         rows = []
+        # unchanged touches (ids are unique here): only data and seen_run move
+        same: list[tuple[str, int, str]] = []
         duplicates: list[Touch] = []
         batch_seen: dict[str, str] = {}
         for touch in touches:
-            digest = _hash(touch)
+            data, digest = _data_and_hash(touch)
             prior = existing.get(touch.touch_id)
             in_batch = batch_seen.get(touch.touch_id)
             if in_batch is not None or (prior is not None and prior[1] == run_id):
@@ -275,10 +326,18 @@ class StateStore:
             batch_seen[touch.touch_id] = digest
             counts.new += prior is None
             counts.changed += prior is not None and prior[0] != digest
-            counts.unchanged += prior is not None and prior[0] == digest
+            if prior is not None and prior[0] == digest:
+                counts.unchanged += 1
+                same.append((data, run_id, touch.touch_id))
+                continue
+            occurred_at = touch.occurred_at
             rows.append((touch.touch_id, touch.map_id, touch.program_id, touch.touch_type,
-                         _iso(touch.occurred_at), int(touch.is_response),
-                         touch.model_dump_json(), digest, run_id, run_id))
+                         occurred_at.isoformat(timespec="microseconds")
+                         if occurred_at.tzinfo is UTC else _iso(occurred_at),
+                         int(touch.is_response),
+                         data, digest, run_id, run_id))
+        self.db.executemany("UPDATE touches SET data = ?, seen_run = ? WHERE touch_id = ?",
+                            same)
         self.db.executemany(
             "INSERT INTO touches (touch_id, map_id, program_id, touch_type, occurred_at, "
             "is_response, data, hash, seen_run, changed_run) VALUES (?,?,?,?,?,?,?,?,?,?) "
