@@ -22,12 +22,12 @@ def _summary_rows(report: dict[str, Any]) -> list[list[Any]]:
     rows = []
     for name, m in report["models"].items():
         rows.append([name, m["roc_auc"], m["roc_auc_ci"], m["pr_auc"], m["pr_auc_ci"],
-                     m["brier"], m["deciles"][0]["lift"], m["kind"]])
+                     m["brier"], m["deciles"][0]["lift"]])
     return rows
 
 
 SUMMARY_COLUMNS = ("model", "ROC AUC", "95% CI", "PR AUC", "95% CI", "Brier",
-                   "top-decile lift", "what")
+                   "top-decile lift")
 DECILE_COLUMNS = ("decile", "count", "conversions", "rate", "lift", "cumulative_capture")
 
 
@@ -40,10 +40,12 @@ def render_table(report: dict[str, Any], console: Console) -> None:
                   f"Base rate {report['base_rate']:.3%}.", highlight=False)
     summary = RichTable(title="Back-test on the test period", title_justify="left")
     for col in SUMMARY_COLUMNS:
-        summary.add_column(col, justify="left" if col in ("model", "what") else "right")
+        summary.add_column(col, justify="left" if col == "model" else "right")
     for row in _summary_rows(report):
         summary.add_row(*(_fmt(v) for v in row))
     console.print(summary)
+    for name, m in report["models"].items():
+        console.print(f"  {name}: {m['kind']}", highlight=False)
     console.print(f"Verdict: {report['comparison']['verdict']} (AUC difference "
                   f"{_fmt(report['comparison']['roc_auc_difference'])}, 95% CI "
                   f"{_fmt(report['comparison']['difference_ci'])}).", highlight=False)
