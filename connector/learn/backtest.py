@@ -10,6 +10,7 @@ so the two scores are compared on the same people each time.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -72,7 +73,7 @@ def at_top_k(y: npt.NDArray[np.int8], s: Floats, dates: Floats,
 def bands(y: npt.NDArray[np.int8], p: Floats) -> list[dict[str, Any]]:
     """Observed conversion against the mean predicted probability, per probability band."""
     out = []
-    for lo, hi in zip(BANDS[:-1], BANDS[1:], strict=True):
+    for lo, hi in pairwise(BANDS):
         mask = (p >= lo) & ((p < hi) if hi < 1.0 else (p <= hi))
         n = int(mask.sum())
         if n:

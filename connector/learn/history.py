@@ -22,7 +22,6 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, Literal
 
-from connector.engine.scoring import Profile
 from connector.mappings import Mappings
 from connector.models import Person, Touch
 

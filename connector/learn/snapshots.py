@@ -157,7 +157,7 @@ def _count(idx: npt.NDArray[np.int64], cat: npt.NDArray[np.int64], n: int, k: in
     if k == 0:
         return np.zeros((n, 0))
     flat = np.bincount(idx * k + cat, weights=weights, minlength=n * k)
-    return flat.reshape(n, k)
+    return np.asarray(flat, dtype=np.float64).reshape(n, k)
 
 
 def _one_date(p: Prepared, d: float, horizon: float, active: float) -> Snapshots:

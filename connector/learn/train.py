@@ -16,7 +16,7 @@ import numpy as np
 from connector.engine.scoring_config import ScoringMapping
 from connector.learn import backtest
 from connector.learn.history import History, Target
-from connector.learn.models import POINTS_PER_LOG_ODDS, Kind, Trained, rules_calibrator, train
+from connector.learn.models import POINTS_PER_LOG_ODDS, Trained, rules_calibrator, train
 from connector.learn.snapshots import Prepared, Split, build, earliest, grid, prepare
 
 
