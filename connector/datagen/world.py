@@ -461,9 +461,9 @@ class World:
                 opp.campaign_key = rng.choice(self.sales_campaign_keys)
             elif r < 0.45 and touched:
                 opp.campaign_key = touched[-1]
-        if self.o.signal:
+        if self.o.signal:  # its own random stream: everything but outcomes stays the same
             for opp in opps:
-                plant_signal(rng, opp)
+                plant_signal(random.Random(f"signal:{self.company_offset}:{opp.key}"), opp)
         dates = [ts for ts, _ in contacts] + [o.created for o in opps]
         earliest = min(dates, default=as_of)
         created = min(as_of - rng.randint(30, 1800) * DAY, earliest - rng.randint(1, 90) * DAY)
