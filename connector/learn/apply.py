@@ -27,10 +27,15 @@ from connector.learn.train import Outcome
 def learned_mapping(scoring: ScoringMapping, outcome: Outcome) -> dict[str, Any]:
     points = outcome.learned.points()
     data = scoring.model_dump(mode="json", by_alias=True, exclude_none=True)
-    for rule in data["behavior"]["rules"]:
-        rule["points"] = points.get(f"rule:{rule['name']}", 0)
-    for rule in data["fit"]["rules"]:
-        rule["points"] = points.get(f"fit:{rule['name']}", 0)
+    # name and points first in each rule, as an admin reads them
+    data["behavior"]["rules"] = [
+        {"name": r["name"], "points": points.get(f"rule:{r['name']}", 0),
+         **{k: v for k, v in r.items() if k not in ("name", "points")}}
+        for r in data["behavior"]["rules"]]
+    data["fit"]["rules"] = [
+        {"name": r["name"], "points": points.get(f"fit:{r['name']}", 0),
+         **{k: v for k, v in r.items() if k not in ("name", "points")}}
+        for r in data["fit"]["rules"]]
     tr = outcome.split.train
     names = outcome.prepared.feature_names[:outcome.prepared.rule_columns]
     weights = np.array([points.get(n, 0) for n in names], dtype=np.float64)
