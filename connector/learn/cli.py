@@ -62,7 +62,7 @@ def _top_k(value: str) -> tuple[int, ...]:
 def _err(message: str) -> None:
     from rich.console import Console
 
-    Console(file=sys.stderr).print(message, highlight=False)
+    Console(file=sys.stderr, soft_wrap=True).print(message, highlight=False)
 
 
 def _history(data: Path | None, as_of: datetime) -> tuple[Any, Any]:

@@ -80,7 +80,8 @@ def test_report_has_the_contract_shape(signal_history: History) -> None:
     assert {"target", "horizon_days", "base_rate", "train", "test", "models"} <= set(r)
     for period in ("train", "test"):
         assert {"from", "until", "snapshots", "positives"} <= set(r[period])
-    assert r["train"]["until"] <= r["test"]["from"] or r["train"]["until"] is not None
+    # the last training label is known before the first test snapshot (ISO strings, UTC)
+    assert r["train"]["until"] <= r["settings"]["train_until"] <= r["test"]["from"]
     for name in ("learned", "rules", "boosting"):
         assert set(r["models"][name]) >= CONTRACT_MODEL_KEYS
         assert [d["decile"] for d in r["models"][name]["deciles"]] == list(range(1, 11))
