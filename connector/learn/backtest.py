@@ -83,18 +83,42 @@ def bands(y: npt.NDArray[np.int8], p: Floats) -> list[dict[str, Any]]:
     return out
 
 
-def _resamples(person: npt.NDArray[np.int64], rounds: int,
-               seed: int) -> list[npt.NDArray[np.int64]]:
-    """Row indices of ``rounds`` resamples of people with replacement."""
-    order = np.argsort(person, kind="stable")
-    _, starts, counts = np.unique(person[order], return_index=True, return_counts=True)
+class _Ranked:
+    """One score's distinct values, computed once, so each bootstrap resample costs two
+    ``bincount`` calls: a resample is a weight per snapshot (how often its person
+    was drawn), and weighted AUC and average precision follow from per-value sums."""
+
+    def __init__(self, y: npt.NDArray[np.int8], s: Floats) -> None:
+        values, self.inv = np.unique(s, return_inverse=True)  # ascending
+        self.groups = int(values.size)
+        self.pos = y.astype(np.float64)
+        self.neg = 1.0 - self.pos
+
+    def auc(self, w: Floats) -> float:
+        pos = np.bincount(self.inv, weights=w * self.pos, minlength=self.groups)
+        neg = np.bincount(self.inv, weights=w * self.neg, minlength=self.groups)
+        below = np.cumsum(neg) - neg
+        return float((pos * (below + 0.5 * neg)).sum() / (pos.sum() * neg.sum()))
+
+    def average_precision(self, w: Floats) -> float:
+        pos = np.bincount(self.inv, weights=w * self.pos, minlength=self.groups)[::-1]
+        neg = np.bincount(self.inv, weights=w * self.neg, minlength=self.groups)[::-1]
+        tp, fp = np.cumsum(pos), np.cumsum(neg)
+        seen = (tp + fp) > 0
+        precision = np.divide(tp, tp + fp, out=np.zeros_like(tp), where=seen)
+        return float((pos / pos.sum() * precision).sum())
+
+
+def _weights(person: npt.NDArray[np.int64], rounds: int, seed: int) -> list[Floats]:
+    """For each of ``rounds`` resamples of people with replacement, how many times
+    each snapshot is drawn (all of a person's snapshots go together)."""
+    _, inv = np.unique(person, return_inverse=True)
+    people = int(inv.max()) + 1 if inv.size else 0
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(rounds):
-        pick = rng.integers(0, starts.size, starts.size)
-        c = counts[pick]
-        offsets = np.repeat(starts[pick] - np.concatenate(([0], np.cumsum(c)[:-1])), c)
-        out.append(order[np.arange(int(c.sum())) + offsets])
+        drawn = np.bincount(rng.integers(0, people, people), minlength=people)
+        out.append(drawn[inv].astype(np.float64))
     return out
 
 
@@ -109,20 +133,21 @@ def bootstrap(y: npt.NDArray[np.int8], scores: dict[str, Floats],
               person: npt.NDArray[np.int64], rounds: int, seed: int) -> dict[str, Any]:
     """95% percentile intervals of each model's ROC AUC and PR AUC, and of the AUC
     difference of the first model against each other one."""
+    ranked = {k: _Ranked(y, s) for k, s in scores.items()}
     aucs: dict[str, list[float]] = {k: [] for k in scores}
     prs: dict[str, list[float]] = {k: [] for k in scores}
     names = list(scores)
     diffs: dict[str, list[float]] = {k: [] for k in names[1:]}
-    for rows in _resamples(person, rounds, seed):
-        yy = y[rows]
-        if not 0 < yy.sum() < yy.size:
+    for w in _weights(person, rounds, seed):
+        positives = float((w * y).sum())
+        if not 0 < positives < w.sum():
             continue
-        got = {k: _auc(yy, s[rows]) for k, s in scores.items()}
-        for k in scores:
-            aucs[k].append(float(got[k] or 0.0))
-            prs[k].append(float(_pr_auc(yy, scores[k][rows]) or 0.0))
+        got = {k: r.auc(w) for k, r in ranked.items()}
+        for k, r in ranked.items():
+            aucs[k].append(got[k])
+            prs[k].append(r.average_precision(w))
         for k in names[1:]:
-            diffs[k].append(float((got[names[0]] or 0.0) - (got[k] or 0.0)))
+            diffs[k].append(got[names[0]] - got[k])
     return {"roc_auc": {k: _ci(v) for k, v in aucs.items()},
             "pr_auc": {k: _ci(v) for k, v in prs.items()},
             "difference": {k: _ci(v) for k, v in diffs.items()}}

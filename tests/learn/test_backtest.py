@@ -83,3 +83,23 @@ def test_bootstrap_is_deterministic_for_a_seed() -> None:
     people = np.arange(300)
     assert backtest.bootstrap(y, {"a": s}, people, 50, 9) == \
         backtest.bootstrap(y, {"a": s}, people, 50, 9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(y=hnp.arrays(np.int8, st.integers(2, 200), elements=st.integers(0, 1)),
+       s=st.data())
+def test_weighted_metrics_match_scikit_learn(y: np.ndarray, s: st.DataObject) -> None:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    if not 0 < y.sum() < y.size:
+        return
+    scores = np.array(s.draw(st.lists(st.integers(0, 8), min_size=y.size, max_size=y.size)),
+                      dtype=float)  # few values: many ties
+    w = np.array(s.draw(st.lists(st.integers(0, 3), min_size=y.size, max_size=y.size)),
+                 dtype=float)
+    if not 0 < (w * y).sum() < w.sum():
+        return
+    ranked = backtest._Ranked(y, scores)
+    assert ranked.auc(w) == pytest.approx(roc_auc_score(y, scores, sample_weight=w))
+    assert ranked.average_precision(w) == pytest.approx(
+        average_precision_score(y, scores, sample_weight=w))
