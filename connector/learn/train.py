@@ -102,9 +102,10 @@ def run(history: History, scoring: ScoringMapping, free_mail: frozenset[str],
     latest = history.latest
     test_until = o.test_until or latest
     if test_until is None:
-        raise Refused({"refused": "no_history", "positives": 0, "needed": o.min_positives},
-                      "refusing to train: the history has no touches (run `connector sync` "
-                      "first, or pass --data DIR of generated data)")
+        message = ("refusing to train: the history has no touches (run `connector sync` "
+                   "first, or pass --data DIR of generated data)")
+        raise Refused({"refused": "no_history", "positives": 0, "needed": o.min_positives,
+                       "message": message}, message)
     train_until = o.train_until or test_until - timedelta(days=o.horizon_days + 90)
     start = earliest(prepared)
     first = datetime.fromtimestamp(start, tz=test_until.tzinfo) if np.isfinite(start) \
@@ -115,12 +116,12 @@ def run(history: History, scoring: ScoringMapping, free_mail: frozenset[str],
     if tr.positives < o.min_positives:
         raise _refuse(o, tr.positives, len(train_dates))
     if len(te) == 0 or te.positives == 0 or te.positives == len(te):
+        message = (f"refusing to report: the test period ({_iso(train_until)} to "
+                   f"{_iso(test_until)}) has {len(te)} snapshots and {te.positives} "
+                   "positives; move --train-until earlier or --test-until later "
+                   f"(it needs more than --horizon {o.horizon_days} days)")
         raise Refused({"refused": "empty_test_period", "positives": tr.positives,
-                       "needed": o.min_positives},
-                      f"refusing to report: the test period ({_iso(train_until)} to "
-                      f"{_iso(test_until)}) has {len(te)} snapshots and {te.positives} "
-                      "positives; move --train-until earlier or --test-until later "
-                      f"(it needs more than --horizon {o.horizon_days} days)")
+                       "needed": o.min_positives, "message": message}, message)
     names = prepared.feature_names
     columns = prepared.rule_columns if o.features == "rules" else len(names)
     learned = train("logistic", tr.x, tr.y, names, columns, o.seed, o.regularisation)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from connector.cli import _mount_optional, app
@@ -70,3 +71,20 @@ def test_data_dir_that_is_not_generated_is_a_config_error(tmp_path: Path) -> Non
     result = runner.invoke(app, ["score", "train", "--data", str(tmp_path)])
     assert result.exit_code == 2
     assert "not a generate-data output" in result.output
+
+
+def test_an_empty_state_database_is_refused(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONNECTOR_STATE", str(tmp_path / "state.db"))
+    result = runner.invoke(app, ["score", "train", "--format", "json"])
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout)
+    assert payload["refused"] == "no_history" and payload["positives"] == 0
+
+
+def test_a_test_period_without_positives_is_refused(small_dir: Path) -> None:
+    result = runner.invoke(app, ["score", "train", "--data", str(small_dir), "--format",
+                                 "json", "--min-positives", "1", "--train-until",
+                                 "2026-09-30", "--test-until", "2026-10-01"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["refused"] == "empty_test_period"
