@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test,reports]'
+	$(BIN)/pip install --quiet -e '.[test,reports,learn]'
 	touch $(STAMP)
 
 # The HTML report test opens the report in a real headless Chromium: install

@@ -679,8 +679,10 @@ def _mount_optional() -> None:
     """Sub-apps from the emulator and data generator packages."""
     from connector.datagen.cli import generate_command
     from connector.emulator.cli import emulator_app
+    from connector.learn.cli import score_app
 
     app.add_typer(emulator_app, name="emulator")
+    app.add_typer(score_app, name="score")
     app.command("generate-data", help="Generate a demo/benchmark MAP export and a matching "
                 "Salesforce seed.")(generate_command)
 

@@ -268,8 +268,6 @@ class ConnectorSettings(_Base):
 
     state: Path = Path(".connector/state.db")
     mappings: Path | None = None
-    # A person at MQL or SAL who does not progress within this many days is recycled.
-    sla_days: int = Field(default=30, gt=0)
 
     @field_validator("mappings")
     @classmethod

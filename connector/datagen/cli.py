@@ -76,6 +76,10 @@ def generate_command(
     touches_per_person: Annotated[float, typer.Option(min=0.0, max=1000.0,
                                                       help="Average touches per person.")
                                   ] = 10.0,
+    signal: Annotated[bool, typer.Option(
+        "--signal", help="Plant a known relationship for learned scoring: closed "
+        "opportunities are won mostly when the primary buyer is an executive or VP and "
+        "a buyer attended a webinar or event (README: Learned scoring).")] = False,
     output: Annotated[OutputFormat, typer.Option("--format", help="How to print the summary.")
                       ] = OutputFormat.table,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -91,7 +95,7 @@ def generate_command(
         try:
             result = generate(out, people=people, seed=seed, dirty=dirty,
                               fmt=file_format.value, as_of=when,
-                              touches_per_person=touches_per_person,
+                              touches_per_person=touches_per_person, signal=signal,
                               progress=lambda done: bar.update(task, completed=done))
         except ValueError as exc:
             err.print(f"[red]error:[/red] {exc}")

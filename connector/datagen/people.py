@@ -59,6 +59,7 @@ class Profile:
     dirty_touches: int = 0
     # (time, Salesforce Campaign _key) of responses on seeded campaigns, for buyers
     responses_on_campaigns: list[tuple[int, str]] = field(default_factory=list)
+    attended: bool = False  # a buyer who attended a webinar or event before the opportunity
     original: Profile | None = None  # the earlier record a duplicate_person repeats
 
     @property

@@ -1,0 +1,73 @@
+"""Benchmark learned scoring: snapshots, training and the back-test on a large history.
+
+Generates (once, cached in DIR) a world of PEOPLE people with about 10 touches each
+(``--signal``), reads it as ``connector score train --data DIR`` does, then times:
+``prepare`` (every touch matched to its rule once), the point-in-time snapshots, and
+the fit + calibration + back-test with bootstrap intervals. Reading the export
+(pydantic validation of every row, the same work a sync does) is timed apart, as
+the state database's ledger is what training reads in production.
+
+Usage: ``.venv/bin/python scripts/bench_learn.py [PEOPLE] [DIR]`` (default 100000,
+/tmp/bench-learn-PEOPLE). Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from bench_common import peak_rss_mb
+
+from connector.datagen.generate import DEFAULT_AS_OF, generate
+from connector.learn.history import from_generated
+from connector.learn.snapshots import build, earliest, grid, prepare
+from connector.learn.train import Options, run
+from connector.mappings import load_mappings
+
+
+def main() -> None:
+    people = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    out = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(f"/tmp/bench-learn-{people}")
+    figures: dict[str, object] = {"people": people}
+    if not (out / "summary.json").exists():
+        t = time.perf_counter()
+        generate(out, people=people, seed=1, signal=True, touches_per_person=10.0)
+        figures["generate_s"] = round(time.perf_counter() - t, 1)
+    mappings = load_mappings()
+    assert mappings.scoring is not None
+    t = time.perf_counter()
+    history = from_generated(out, mappings, DEFAULT_AS_OF)
+    figures["read_export_s"] = round(time.perf_counter() - t, 1)
+    figures["touches"] = sum(len(v) for v in history.touches.values())
+    free_mail = mappings.sync.free_mail_domains
+    options = Options(target="opportunity")
+
+    t0 = time.perf_counter()
+    prepared = prepare(history, mappings.scoring, free_mail, options.target)
+    figures["prepare_s"] = round(time.perf_counter() - t0, 1)
+    t = time.perf_counter()
+    latest = history.latest
+    assert latest is not None
+    from datetime import UTC, datetime, timedelta
+    first = datetime.fromtimestamp(earliest(prepared), tz=UTC)
+    train_dates, test_dates = grid(latest - timedelta(days=180), latest, 90, 30, first)
+    split = build(prepared, train_dates, test_dates, 90)
+    figures["snapshots_s"] = round(time.perf_counter() - t, 1)
+    figures["train_snapshots"] = len(split.train)
+    figures["test_snapshots"] = len(split.test)
+
+    t = time.perf_counter()
+    report = run(history, mappings.scoring, free_mail, options).report
+    figures["score_train_total_s"] = round(time.perf_counter() - t, 1)
+    figures["learned_roc_auc"] = report["models"]["learned"]["roc_auc"]
+    figures["learned_roc_auc_ci"] = report["models"]["learned"]["roc_auc_ci"]
+    figures["rules_roc_auc"] = report["models"]["rules"]["roc_auc"]
+    figures["train_positives"] = report["train"]["positives"]
+    figures["peak_rss_mb"] = round(peak_rss_mb())
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
