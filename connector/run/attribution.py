@@ -30,6 +30,7 @@ from connector.engine.attribution_scope import (
     Scope,
     attribute_in_scope,
     influence_rows,
+    input_fingerprint,
     opportunity_summary,
 )
 from connector.engine.person_stages import _moment
@@ -180,6 +181,8 @@ class _Writes:
     influence_creates: list[WriteOp] = field(default_factory=list)
     influence_updates: list[WriteOp] = field(default_factory=list)
     influence_deletes: list[str] = field(default_factory=list)
+    # opportunity id -> the digest of the inputs its credits were computed from
+    fingerprints: dict[str, str] = field(default_factory=dict)
 
 
 class AttributionRun:
@@ -214,14 +217,24 @@ class AttributionRun:
         result = AttributionResult(run_id, "ok", self.as_of, list(self.settings.models))
         counts: Counter[str] = Counter()
         try:
+            recheck: set[str] | None = set()
             if refresh:
                 describe = DescribeCache(self.client)
                 specs = [] if only_credits else [
                     s for s in mirror_specs(self.mappings)
                     if s.sobject in ("Opportunity", "OpportunityContactRole", "Lead",
                                      "Contact", "Campaign")]
-                refresh_mirror(self.client, describe, self.store, self.mappings, run_id,
-                               specs=[*specs, attribution_spec(self.mappings)])
+                seen = refresh_mirror(self.client, describe, self.store, self.mappings, run_id,
+                                      specs=[*specs, attribution_spec(self.mappings)])
+                # credits someone edited or deleted in Salesforce: recompute those
+                # opportunities whatever their inputs (all of them after a deletion)
+                changed = seen.changed.get("Attribution__c", set())
+                recheck = {str(r.parent_id) for r in self.store.mirror_get(
+                    "Attribution__c", changed).values()}
+                recheck |= seen.changed.get("Opportunity", set())  # hand edits too
+                if seen.deleted.get("Attribution__c"):
+                    recheck = None
+            self.recheck = recheck
             rows = list(self.store.mirror_all("Opportunity"))
             writes = _Writes()
             influence_model = self._influence_model()
@@ -284,10 +297,24 @@ class AttributionRun:
                 out.setdefault(str(row["OpportunityId"]), []).append(row)
         return out
 
+    recheck: set[str] | None = None
+
     def _decide(self, rows: Sequence[MirrorRow], writes: _Writes,
                 result: AttributionResult, influence_model: str | None = None) -> None:
         held = self._held_influence([r.id for r in rows]) if influence_model else {}
+        stored = self.store.attribution_fingerprints([r.id for r in rows])
         for ctx in gather_opportunities(self.store, self.mappings, rows):
+            fingerprint = input_fingerprint(ctx.opportunity, ctx.candidates, ctx.scope,
+                                            self.settings, as_of=self.as_of)
+            if stored.get(ctx.row.id) == fingerprint and self.recheck is not None \
+                    and ctx.row.id not in self.recheck and influence_model is None:
+                # the same inputs give the same credits, already written
+                result.opportunities += 1
+                result.attributed += bool(ctx.existing)
+                result.unattributed += not ctx.existing
+                writes.unchanged += len(ctx.existing)
+                continue
+            writes.fingerprints[ctx.row.id] = fingerprint
             attribution = attribute_in_scope(ctx.opportunity, ctx.candidates, ctx.scope,
                                              self.settings, as_of=self.as_of)
             result.opportunities += 1
@@ -349,6 +376,14 @@ class AttributionRun:
             if outcome.stopped is not None:
                 result.stopped = outcome.stopped
                 return
+        # remember the inputs of the opportunities whose every write landed
+        failed = {str(f["ref"]).split(":")[1] for f in result.failures
+                  if str(f["ref"]).count(":") >= 1}
+        if any(str(f["ref"]).startswith("delete:") for f in result.failures):
+            return  # a stale credit is still there: recompute everyone next time
+        with self.store.transaction():
+            self.store.set_attribution_fingerprints(
+                {k: v for k, v in writes.fingerprints.items() if k not in failed})
 
     def _record(self, sobject: str, action: str, ops: Sequence[WriteOp], outcome: WriteOutcome,
                 counts: Counter[str], result: AttributionResult, spec: Any) -> None:

@@ -223,4 +223,12 @@ MIGRATIONS: list[str] = [
         engaged_at TEXT
     );
     """,
+    # 6: the inputs each opportunity's credits were last computed from (a digest),
+    # so `attribution run` recomputes only opportunities whose inputs changed
+    """
+    CREATE TABLE attribution_inputs (
+        opportunity_id TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL
+    );
+    """,
 ]

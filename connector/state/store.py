@@ -626,6 +626,19 @@ class StateStore:
             "INSERT OR IGNORE INTO record_events (sf_id, at, reason, run_id) VALUES (?,?,?,?)",
             [(sf_id, _iso(at), reason, run_id) for sf_id, at, reason in events])
 
+    # ------------------------------------------------------ attribution inputs
+
+    def attribution_fingerprints(self, ids: Sequence[str]) -> dict[str, str]:
+        return {r[0]: r[1] for r in self._in(
+            "SELECT opportunity_id, fingerprint FROM attribution_inputs "
+            "WHERE opportunity_id IN ({in})", list(ids))}
+
+    def set_attribution_fingerprints(self, fingerprints: Mapping[str, str]) -> None:
+        self.db.executemany(
+            "INSERT INTO attribution_inputs (opportunity_id, fingerprint) VALUES (?, ?) "
+            "ON CONFLICT(opportunity_id) DO UPDATE SET fingerprint = excluded.fingerprint",
+            sorted(fingerprints.items()))
+
     # ----------------------------------------------------------------- due
 
     def set_due(self, due: Mapping[str, datetime | None]) -> None:

@@ -120,3 +120,23 @@ def test_campaign_influence_rows_follow_the_chosen_model(tmp_path: Path) -> None
         assert third["objects"]["CampaignInfluence"]["deleted"] > 0  # type: ignore[index]
     finally:
         handle.close()
+
+
+def test_only_opportunities_whose_inputs_changed_are_recomputed(rig: Rig) -> None:
+    opp_id, _role, _contact = _world(rig)
+    rig.sync()
+    _run(rig)
+    store = rig.store()
+    try:
+        assert store.attribution_fingerprints([opp_id])  # remembered after the write
+    finally:
+        store.close()
+    # a hand edit to a credit is put back although the inputs did not change
+    sf = rig.org.salesforce()
+    [credit] = rig.query("SELECT Id, Credit__c FROM Attribution__c WHERE "
+                         "Model__c = 'first_touch' AND Credit__c > 0 LIMIT 1")
+    sf.Attribution__c.update(credit["Id"], {"Credit__c": 1})
+    fixed = _run(rig)
+    assert fixed["objects"]["Attribution__c"]["updated"] == 1  # type: ignore[index]
+    assert rig.query(f"SELECT Credit__c FROM Attribution__c WHERE Id = '{credit['Id']}'")[0][
+        "Credit__c"] == credit["Credit__c"]
