@@ -247,7 +247,8 @@ class Sync:
                 objects = outcome.objects
                 status = "partial" if outcome.failed else "ok"
             if options.attribution and not options.dry_run and stopped is None:
-                attribution = self._attribution(client, describe, run_id, options)
+                attribution = self._attribution(client, describe, run_id, options,
+                                                refresh.changed.get("Opportunity", set()))
                 if attribution is not None:
                     objects.update(attribution.objects)
                     stopped = attribution.stopped
@@ -270,7 +271,7 @@ class Sync:
     _attribution_summary: dict[str, Any] | None = None
 
     def _attribution(self, client: SalesforceClient, describe: DescribeCache, run_id: int,
-                     options: SyncOptions) -> Any:
+                     options: SyncOptions, changed: set[str]) -> Any:
         """Credits for the opportunities, when the org has Attribution__c deployed."""
         from connector.run.attribution import AttributionRun
         from connector.salesforce import validate_mappings
@@ -284,7 +285,8 @@ class Sync:
             return None
         self.reporter.phase("attribution")
         result = AttributionRun(client, self.store, self.mappings,
-                                as_of=options.as_of).run(run_id, only_credits=True)
+                                as_of=options.as_of).run(run_id, only_credits=True,
+                                                         changed_opportunities=changed)
         self._attribution_summary = result.as_json()
         return result
 

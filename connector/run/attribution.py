@@ -206,8 +206,8 @@ class AttributionRun:
                                       self.settings, as_of=self.as_of), ctx
         return None
 
-    def run(self, run_id: int, *, refresh: bool = True,
-            only_credits: bool = False) -> AttributionResult:
+    def run(self, run_id: int, *, refresh: bool = True, only_credits: bool = False,
+            changed_opportunities: Iterable[str] = ()) -> AttributionResult:
         """``only_credits``: the sync just refreshed the other objects' mirror."""
         if self.client is None:
             raise ValueError("an attribution run needs a Salesforce client")
@@ -232,6 +232,7 @@ class AttributionRun:
                 recheck = {str(r.parent_id) for r in self.store.mirror_get(
                     "Attribution__c", changed).values()}
                 recheck |= seen.changed.get("Opportunity", set())  # hand edits too
+                recheck |= set(changed_opportunities)  # what the sync's refresh saw
                 if seen.deleted.get("Attribution__c"):
                     recheck = None
             self.recheck = recheck
