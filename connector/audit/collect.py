@@ -13,14 +13,11 @@ in pages or Bulk too. Nothing is read record by record.
 
 from __future__ import annotations
 
-import sqlite3
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 from connector.errors import SalesforceApiError
@@ -32,7 +29,7 @@ from connector.planner import Planner
 from connector.salesforce import soql
 from connector.salesforce.client import SalesforceClient
 from connector.salesforce.describe import DescribeCache, require_valid_mappings
-from connector.state.store import StateStore, open_store
+from connector.state.store import StateStore
 
 from . import rules
 
@@ -43,18 +40,10 @@ AUDITED_OBJECTS = ("Lead", "Contact", "Account", "Campaign", "CampaignMember")
 def store_copy(store: StateStore) -> Iterator[StateStore]:
     """A private, throw-away copy of the state database (SQLite's online backup:
     consistent even while a sync writes), deleted afterwards."""
-    with tempfile.TemporaryDirectory(prefix="connector-audit-") as tmp:
-        path = Path(tmp) / "audit.db"
-        target = sqlite3.connect(path)
-        try:
-            store.db.backup(target)
-        finally:
-            target.close()
-        copy = open_store(path)
-        try:
-            yield copy
-        finally:
-            copy.close()
+    from connector.dry_run import scratch_copy
+
+    with scratch_copy(store) as copy:
+        yield copy
 
 
 @dataclass
@@ -87,22 +76,14 @@ def read_all(client: SalesforceClient, sobject: str, fields: list[str],
     are many, one Bulk 2.0 query job instead (as the mirror reads, without its
     separate count: small objects cost one call). Bulk rows come as text."""
     statement = soql.select(sobject, ["Id", *fields], where=where)
-    page = client.call("query", lambda sf: sf.query(statement))
-    if not page.get("done", True) and int(page.get("totalSize", 0)) > BULK_READ_THRESHOLD:
+    total, records = client.query_with_total(statement)
+    if total > BULK_READ_THRESHOLD:
+        records.close()
         for row in client.bulk_query(statement):
             yield {k: (v if v != "" else None) for k, v in row.items()}
         return
-    while True:
-        for record in page.get("records", []):
-            yield _flatten(record)
-        next_url = page.get("nextRecordsUrl")
-        if page.get("done", True) or not next_url:
-            return
-
-        def more(sf: Any, url: str = str(next_url)) -> Any:
-            return sf.query_more(url, identifier_is_url=True)
-
-        page = client.call("query more", more)
+    for record in records:
+        yield _flatten(record)
 
 
 def _flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
