@@ -363,6 +363,9 @@ def report_funnel(
                                              "into this directory")] = None,
     snapshot: Annotated[bool, typer.Option("--snapshot", help="also upsert the numbers to "
                                            "Salesforce as Funnel_Snapshot__c records")] = False,
+    model: Annotated[str | None, typer.Option(
+        "--model", help="attribution model for attributed revenue per channel (default: "
+                        "the first active model)")] = None,
     as_of: AsOfOpt = None,
 ) -> None:
     """The dual funnel: the demand waterfall beside the account-based funnel."""
@@ -375,7 +378,8 @@ def report_funnel(
         try:
             return funnel_command(store, fmt=fmt.value, out=out_file, start=start, end=end,
                                   grain=grain, as_of=_parse_as_of(as_of), png=png,
-                                  snapshot=(settings, mappings) if snapshot else None)
+                                  snapshot=(settings, mappings) if snapshot else None,
+                                  model=model, mappings=mappings)
         finally:
             store.close()
 

@@ -46,6 +46,11 @@ class FunnelQuery:
     start: date
     end: date          # inclusive
     grain: Grain = "month"
+    # attributed revenue per channel: the model, and Attribution__c's API names
+    # for (model, channel, revenue, opportunity)
+    model: str = "w_shaped"
+    attribution_fields: tuple[str, str, str, str] = (
+        "Model__c", "Channel__c", "Revenue__c", "Opportunity__c")
 
     def params(self) -> dict[str, str]:
         def at(d: date) -> str:
@@ -240,6 +245,30 @@ def _revenue(db: sqlite3.Connection, params: dict[str, str], key: str | None
     return out
 
 
+def _attributed(db: sqlite3.Connection, q: FunnelQuery, params: dict[str, str]
+                ) -> dict[str, tuple[float, float]]:
+    """Attributed pipeline (opportunities created in the period) and won revenue
+    (won ones closed in it) per touch channel, under ``q.model``, from the
+    Attribution__c rows the mirror holds (``connector attribution run``)."""
+    model, channel, revenue, opportunity = (f.replace("'", "") for f in q.attribution_fields)
+    out: dict[str, tuple[float, float]] = {}
+    for k, pipeline, won in db.execute(f"""
+            SELECT COALESCE(json_extract(c.fields, '$.{channel}'), '{NONE}'),
+                   SUM(CASE WHEN o.created_at >= :start AND o.created_at < :end
+                            AND o.created_at <= :as_of
+                            THEN CAST(json_extract(c.fields, '$.{revenue}') AS REAL) END),
+                   SUM(CASE WHEN o.won AND o.close_at >= :start AND o.close_at < :end
+                            AND o.close_at <= :as_of
+                            THEN CAST(json_extract(c.fields, '$.{revenue}') AS REAL) END)
+            FROM sf_records c JOIN temp.funnel_opps o
+                 ON o.id = json_extract(c.fields, '$.{opportunity}')
+            WHERE c.sobject = 'Attribution__c' AND c.is_deleted = 0
+              AND json_extract(c.fields, '$.{model}') = :model
+            GROUP BY 1""", {**params, "model": q.model}):
+        out[k] = (round(pipeline or 0.0, 2), round(won or 0.0, 2))
+    return out
+
+
 # ------------------------------------------------------------- report
 
 def _counts(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
@@ -265,23 +294,33 @@ def funnel_report(db: sqlite3.Connection, q: FunnelQuery) -> dict[str, Any]:
     abm = _stage_rows(db, "temp.funnel_abm_cohort", ABM, "'all'").get("all") or _zero(ABM)
     total = _revenue(db, params, None).get("all", (0.0, 0.0))
     by_channel = []
+    attributed = _attributed(db, q, params)
     for view, (channel_col, _) in VIEWS.items():
         d = _stage_rows(db, "temp.funnel_demand", DEMAND, channel_col)
         a = _stage_rows(db, "temp.funnel_abm_cohort", ABM, channel_col)
         money = _revenue(db, params, channel_col)
-        for channel in sorted(set(d) | set(a) | {k for k, v in money.items() if any(v)}):
+        channels = set(d) | set(a) | {k for k, v in money.items() if any(v)} | \
+            {k for k, v in attributed.items() if any(v)}
+        for channel in sorted(channels):
             drows = d.get(channel) or _zero(DEMAND)
             arows = a.get(channel) or _zero(ABM)
             pipeline, won = money.get(channel, (0.0, 0.0))
+            credited = attributed.get(channel, (0.0, 0.0))
             by_channel.append({
                 "channel": channel, "view": view, "demand": _counts(drows),
                 "abm": _counts(arows), "pipeline": pipeline, "won": won,
+                "attributed": {"model": q.model, "pipeline": credited[0],
+                               "won": credited[1]},
                 "demand_conversion": {r["stage"]: r["conversion"] for r in drows[:-1]}})
     return {
         "as_of": params["as_of"], "from": q.start.isoformat(), "to": q.end.isoformat(),
         "grain": q.grain,
         "demand": {"stages": demand}, "abm": {"stages": abm},
         "revenue": {"pipeline": total[0], "won": total[1]},
+        "attributed_revenue": {
+            "model": q.model,
+            "by_channel": {k: {"pipeline": v[0], "won": v[1]}
+                           for k, v in sorted(attributed.items())}},
         "cost": _cost(db, params, demand),
         "by_channel": by_channel,
         "by_campaign": _by_campaign(db, params),

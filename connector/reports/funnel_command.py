@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from datetime import date, datetime
@@ -44,14 +45,28 @@ def parse_query(start: str | None, end: str | None, grain: str, as_of: datetime)
 def funnel_command(store: StateStore, *, fmt: Literal["table", "json", "csv", "html"],
                    out: Path | None, start: str | None, end: str | None, grain: str,
                    as_of: datetime, png: Path | None,
-                   snapshot: tuple[Settings, Mappings] | None = None, http: Any = None) -> int:
+                   snapshot: tuple[Settings, Mappings] | None = None, http: Any = None,
+                   model: str | None = None, mappings: Mappings | None = None) -> int:
     """Render the report; with ``snapshot``, also upsert it as Funnel_Snapshot__c
     (then the JSON carries a ``snapshot`` key; exit 1 when records failed)."""
     from connector.reports import funnel_render as render
     from connector.reports.console import err
     from connector.reports.console import out as stdout
 
-    report = funnel_report(store.db, parse_query(start, end, grain, as_of))
+    query = parse_query(start, end, grain, as_of)
+    if model is not None or mappings is not None:
+        decl = mappings.fields.objects.get("Attribution__c") if mappings else None
+        names = tuple(decl.field(k).api_name for k in
+                      ("model", "channel", "revenue", "opportunity")) if decl else \
+            query.attribution_fields
+        chosen = model or (mappings.attribution.models[0] if mappings else query.model)
+        if mappings is not None and chosen not in mappings.attribution.models:
+            raise ConfigError(f"--model {chosen!r} is not one of the active models "
+                              f"({', '.join(mappings.attribution.models)})",
+                              hint="choose an active model, or add it to attribution.yaml")
+        query = dataclasses.replace(query, model=chosen,
+                                    attribution_fields=names)  # type: ignore[arg-type]
+    report = funnel_report(store.db, query)
     code = 0
     if snapshot is not None:
         from connector.reports.funnel_snapshot import write_snapshot

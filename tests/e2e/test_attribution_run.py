@@ -140,3 +140,32 @@ def test_only_opportunities_whose_inputs_changed_are_recomputed(rig: Rig) -> Non
     assert fixed["objects"]["Attribution__c"]["updated"] == 1  # type: ignore[index]
     assert rig.query(f"SELECT Credit__c FROM Attribution__c WHERE Id = '{credit['Id']}'")[0][
         "Credit__c"] == credit["Credit__c"]
+
+
+def test_the_funnel_report_shows_attributed_revenue_per_channel(rig: Rig) -> None:
+    from datetime import UTC, date, datetime, timedelta
+
+    from connector.reports.funnel import FunnelQuery, funnel_report
+
+    _world(rig)
+    rig.sync()
+    _run(rig)
+    credits = rig.query("SELECT Channel__c, Revenue__c FROM Attribution__c "
+                        "WHERE Model__c = 'linear'")
+    expected: dict[str, float] = {}
+    for c in credits:
+        expected[str(c["Channel__c"])] = expected.get(str(c["Channel__c"]), 0.0) + \
+            float(c["Revenue__c"])
+    now = datetime.now(UTC) + timedelta(days=1)
+    store = rig.store()
+    try:
+        report = funnel_report(store.db, FunnelQuery(now, date(2000, 1, 1), now.date(),
+                                                     model="linear"))
+    finally:
+        store.close()
+    got = {k: v["pipeline"] for k, v in report["attributed_revenue"]["by_channel"].items()}
+    assert got == {k: round(v, 2) for k, v in expected.items()}
+    assert round(sum(got.values()), 2) == 1000.03
+    rows = [r for r in report["by_channel"] if r["view"] == "first_touch"]
+    assert {r["channel"]: r["attributed"]["pipeline"] for r in rows
+            if r["attributed"]["pipeline"]} == got
