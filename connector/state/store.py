@@ -23,14 +23,18 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from connector.errors import StateError
-from connector.models import Person, Program, Rejection, TargetAccount, Touch
+from connector.models import Person, Program, TargetAccount, Touch
 from connector.redact import redact
+from connector.state.base import _iso
+from connector.state.dead_letters import DeadLetter as DeadLetter
+from connector.state.dead_letters import DeadLetterStore
+from connector.state.dead_letters import Finding as Finding
 from connector.state.migrations import MIGRATIONS
+from connector.state.mirror_store import MirrorStore
 from connector.values import Link as Link  # re-exported for existing callers
 from connector.values import MirrorRow as MirrorRow
 
 M = TypeVar("M", bound=BaseModel)
-CHUNK = 500  # bound parameters per IN (...) lookup
 
 
 def _hash(model: BaseModel) -> str:
@@ -73,53 +77,6 @@ def _unique(ids: Iterable[str]) -> bool:
     return True
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    id: int
-    run_id: int
-    kind: str
-    sobject: str | None
-    ref: str
-    map_id: str | None
-    error_code: str | None
-    message: str
-    file: str | None
-    row: int | None
-    field: str | None
-    payload: dict[str, Any]
-    attempts: int
-    created_at: str
-
-
-@dataclass(frozen=True)
-class Finding:
-    category: str
-    object: str | None = None
-    record_id: str | None = None
-    map_id: str | None = None
-    field: str | None = None
-    salesforce_value: str | None = None
-    expected_value: str | None = None
-    detail: str | None = None
-
-    def as_dict(self) -> dict[str, str | None]:
-        return {
-            "category": self.category, "object": self.object, "record_id": self.record_id,
-            "map_id": self.map_id, "field": self.field,
-            "salesforce_value": self.salesforce_value, "expected_value": self.expected_value,
-            "detail": self.detail,
-        }
-
-
 @dataclass
 class LedgerCounts:
     new: int = 0
@@ -137,7 +94,7 @@ def _create_private(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
-class StateStore:
+class StateStore(MirrorStore, DeadLetterStore):
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
@@ -203,13 +160,6 @@ class StateStore:
 
     def close(self) -> None:
         self.db.close()
-
-    def _in(self, sql: str, values: Sequence[Any], extra: Sequence[Any] = ()) -> \
-            Iterator[tuple[Any, ...]]:
-        """Run ``sql`` containing ``{in}`` for each chunk of values."""
-        for chunk in _chunks(list(values)):
-            marks = ",".join("?" * len(chunk))
-            yield from self.db.execute(sql.format(**{"in": marks}), [*extra, *chunk])
 
     # ---------------------------------------------------------------- runs
 
@@ -496,106 +446,6 @@ class StateStore:
             [(lk.map_id, lk.sobject, lk.sf_id, lk.rule, json.dumps(lk.detail, sort_keys=True),
               lk.account_id, run_id) for lk in links])
 
-    # -------------------------------------------------------------- mirror
-
-    @staticmethod
-    def fields_text(fields: Mapping[str, Any]) -> str:
-        """The stored form of a mirror row's fields (comparable as text)."""
-        return json.dumps(fields, sort_keys=True, default=str)
-
-    def mirror_texts(self, sobject: str, ids: Iterable[str]) -> dict[str, str]:
-        """Stored field text per id (live or deleted), without decoding it."""
-        return {r[0]: r[1] for r in self._in(
-            "SELECT id, fields FROM sf_records WHERE sobject = ? AND id IN ({in})",
-            list(ids), (sobject,))}
-
-    def mirror_upsert(self, rows: Iterable[MirrorRow]) -> int:
-        data = [(r.sobject, r.id, r.email, r.map_key, r.parent_id, r.lead_id, r.contact_id,
-                 r.created_date, r.modstamp, int(r.is_deleted), self.fields_text(r.fields))
-                for r in rows]
-        self.db.executemany(
-            "INSERT INTO sf_records (sobject, id, email, map_key, parent_id, lead_id, "
-            "contact_id, created_date, modstamp, is_deleted, fields) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(sobject, id) DO UPDATE SET "
-            "email = excluded.email, map_key = excluded.map_key, "
-            "parent_id = excluded.parent_id, lead_id = excluded.lead_id, "
-            "contact_id = excluded.contact_id, created_date = excluded.created_date, "
-            "modstamp = coalesce(excluded.modstamp, sf_records.modstamp), "
-            "is_deleted = excluded.is_deleted, fields = excluded.fields", data)
-        return len(data)
-
-    def mirror_patch(self, sobject: str, patches: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
-        """Apply fields the connector just wrote to its copies of records (batched)."""
-        pending = list(patches)
-        texts = self.mirror_texts(sobject, [record_id for record_id, _ in pending])
-        updates = []
-        for record_id, fields in pending:
-            text = texts.get(record_id)
-            if text is None:
-                continue
-            merged = json.loads(text)
-            merged.update(fields)
-            updates.append((self.fields_text(merged), sobject, record_id))
-        self.db.executemany("UPDATE sf_records SET fields = ? WHERE sobject = ? AND id = ?",
-                            updates)
-
-    def mirror_mark_deleted(self, sobject: str, ids: Sequence[str]) -> None:
-        self.db.executemany("UPDATE sf_records SET is_deleted = 1 WHERE sobject = ? AND id = ?",
-                            [(sobject, record_id) for record_id in ids])
-
-    def _mirror_rows(self, rows: Iterable[tuple[Any, ...]]) -> list[MirrorRow]:
-        return [MirrorRow(sobject=r[0], id=r[1], email=r[2], map_key=r[3], parent_id=r[4],
-                          lead_id=r[5], contact_id=r[6], created_date=r[7], modstamp=r[8],
-                          is_deleted=bool(r[9]), fields=json.loads(r[10])) for r in rows]
-
-    _MIRROR_COLS = ("sobject, id, email, map_key, parent_id, lead_id, contact_id, "
-                    "created_date, modstamp, is_deleted, fields")
-
-    def mirror_get(self, sobject: str, ids: Iterable[str]) -> dict[str, MirrorRow]:
-        rows = self._in(f"SELECT {self._MIRROR_COLS} FROM sf_records WHERE sobject = ? AND "
-                        "is_deleted = 0 AND id IN ({in})", list(ids), (sobject,))
-        return {r.id: r for r in self._mirror_rows(rows)}
-
-    def mirror_by(self, sobject: str, column: str, values: Iterable[str]) -> list[MirrorRow]:
-        if column not in ("email", "map_key", "parent_id", "lead_id", "contact_id"):
-            raise ValueError(column)
-        rows = self._in(f"SELECT {self._MIRROR_COLS} FROM sf_records WHERE sobject = ? AND "
-                        f"is_deleted = 0 AND {column} IN ({{in}})", list(values), (sobject,))
-        return self._mirror_rows(rows)
-
-    def mirror_all(self, sobject: str) -> Iterator[MirrorRow]:
-        cur = self.db.execute(f"SELECT {self._MIRROR_COLS} FROM sf_records WHERE sobject = ? "
-                              "AND is_deleted = 0", (sobject,))
-        while True:
-            batch = cur.fetchmany(2000)
-            if not batch:
-                return
-            yield from self._mirror_rows(batch)
-
-    def mirror_count(self, sobject: str) -> int:
-        return int(self.db.execute(
-            "SELECT count(*) FROM sf_records WHERE sobject = ? AND is_deleted = 0",
-            (sobject,)).fetchone()[0])
-
-    # ------------------------------------------------------------- written
-
-    def written(self, sobject: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        for record_id, fld, value in self._in(
-                "SELECT id, field, value FROM written WHERE sobject = ? AND id IN ({in})",
-                list(ids), (sobject,)):
-            out.setdefault(record_id, {})[fld] = json.loads(value)
-        return out
-
-    def set_written(self, run_id: int, sobject: str,
-                    values: Iterable[tuple[str, str, Any]]) -> None:
-        self.db.executemany(
-            "INSERT INTO written (sobject, id, field, value, run_id) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT(sobject, id, field) DO UPDATE SET value = excluded.value, "
-            "run_id = excluded.run_id",
-            [(sobject, rid, fld, json.dumps(val, default=str), run_id)
-             for rid, fld, val in values])
-
     # ------------------------------------------------------- cycle events
 
     def cycle_events(self, map_ids: Iterable[str]) -> dict[str, list[tuple[datetime, str]]]:
@@ -669,87 +519,6 @@ class StateStore:
 
     def clear_watermarks(self, scope: str) -> None:
         self.db.execute("DELETE FROM watermarks WHERE scope = ?", (scope,))
-
-    # -------------------------------------------------------- dead letters
-
-    def add_rejection(self, run_id: int, rejection: Rejection) -> None:
-        ref = f"{rejection.kind}:{rejection.file or ''}:{rejection.row or ''}:" \
-              f"{rejection.record_id or ''}:{rejection.field or ''}"
-        self._dead_letter(run_id, "rejected_input", None, ref,
-                          rejection.raw.get("map_id") if rejection.raw else None, None,
-                          rejection.message, rejection.file, rejection.row, rejection.field,
-                          rejection.model_dump(mode="json"))
-
-    def add_failed_write(self, run_id: int, sobject: str, ref: str, map_id: str | None,
-                         error_code: str | None, message: str,
-                         payload: Mapping[str, Any]) -> None:
-        self._dead_letter(run_id, "failed_write", sobject, ref, map_id, error_code, message,
-                          None, None, None, dict(payload))
-
-    def _dead_letter(self, run_id: int, kind: str, sobject: str | None, ref: str,
-                     map_id: str | None, error_code: str | None, message: str,
-                     file: str | None, row: int | None, field: str | None,
-                     payload: Mapping[str, Any]) -> None:
-        self.db.execute(
-            "INSERT INTO dead_letters (run_id, kind, sobject, ref, map_id, error_code, message, "
-            "file, row, field, payload, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
-            "ON CONFLICT(kind, ref) WHERE resolved_run IS NULL DO UPDATE SET "
-            "run_id = excluded.run_id, error_code = excluded.error_code, "
-            "message = excluded.message, payload = excluded.payload, "
-            "attempts = dead_letters.attempts + 1",
-            (run_id, kind, sobject, ref, map_id, error_code, redact(message), file, row, field,
-             redact(json.dumps(payload, default=str)), _iso(datetime.now(UTC))))
-
-    def dead_letters(self, kind: str | None = None, *, open_only: bool = True) -> list[DeadLetter]:
-        sql = ("SELECT id, run_id, kind, sobject, ref, map_id, error_code, message, file, row, "
-               "field, payload, attempts, created_at FROM dead_letters WHERE 1=1")
-        args: list[Any] = []
-        if open_only:
-            sql += " AND resolved_run IS NULL"
-        if kind:
-            sql += " AND kind = ?"
-            args.append(kind)
-        rows = self.db.execute(sql + " ORDER BY id", args)
-        return [DeadLetter(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-                           json.loads(r[11]), r[12], r[13]) for r in rows]
-
-    def resolve_stale_rejections(self, run_id: int) -> int:
-        """After a full re-read: rejections not reported again were fixed at the source."""
-        cur = self.db.execute(
-            "UPDATE dead_letters SET resolved_run = ? WHERE kind = 'rejected_input' AND "
-            "resolved_run IS NULL AND run_id < ?", (run_id, run_id))
-        return cur.rowcount
-
-    def resolve_dead_letters(self, run_id: int, kind: str, refs: Iterable[str]) -> int:
-        total = 0
-        for chunk in _chunks(list(refs)):
-            marks = ",".join("?" * len(chunk))
-            cur = self.db.execute(
-                f"UPDATE dead_letters SET resolved_run = ? WHERE kind = ? AND "
-                f"resolved_run IS NULL AND ref IN ({marks})", [run_id, kind, *chunk])
-            total += cur.rowcount
-        return total
-
-    def dead_letter_count(self) -> dict[str, int]:
-        return {r[0]: int(r[1]) for r in self.db.execute(
-            "SELECT kind, count(*) FROM dead_letters WHERE resolved_run IS NULL GROUP BY kind")}
-
-    # ------------------------------------------------------------ findings
-
-    def add_findings(self, run_id: int, findings: Iterable[Finding]) -> None:
-        self.db.executemany(
-            "INSERT INTO findings (run_id, category, object, record_id, map_id, field, "
-            "salesforce_value, expected_value, detail) VALUES (?,?,?,?,?,?,?,?,?)",
-            [(run_id, f.category, f.object, f.record_id, f.map_id, f.field,
-              f.salesforce_value, f.expected_value, redact(f.detail) if f.detail else None)
-             for f in findings])
-
-    def findings(self, run_id: int) -> list[Finding]:
-        rows = self.db.execute(
-            "SELECT category, object, record_id, map_id, field, salesforce_value, "
-            "expected_value, detail FROM findings WHERE run_id = ? ORDER BY rowid", (run_id,))
-        return [Finding(*r) for r in rows]
-
 
 def open_store(path: Path) -> StateStore:
     return StateStore(Path(path))

@@ -1,0 +1,114 @@
+"""The state store's copy of Salesforce: mirrored records and the values the
+connector last wrote (for drift)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from connector.state.base import StoreBase
+from connector.values import MirrorRow
+
+
+class MirrorStore(StoreBase):
+    # -------------------------------------------------------------- mirror
+
+    @staticmethod
+    def fields_text(fields: Mapping[str, Any]) -> str:
+        """The stored form of a mirror row's fields (comparable as text)."""
+        return json.dumps(fields, sort_keys=True, default=str)
+
+    def mirror_texts(self, sobject: str, ids: Iterable[str]) -> dict[str, str]:
+        """Stored field text per id (live or deleted), without decoding it."""
+        return {r[0]: r[1] for r in self._in(
+            "SELECT id, fields FROM sf_records WHERE sobject = ? AND id IN ({in})",
+            list(ids), (sobject,))}
+
+    def mirror_upsert(self, rows: Iterable[MirrorRow]) -> int:
+        data = [(r.sobject, r.id, r.email, r.map_key, r.parent_id, r.lead_id, r.contact_id,
+                 r.created_date, r.modstamp, int(r.is_deleted), self.fields_text(r.fields))
+                for r in rows]
+        self.db.executemany(
+            "INSERT INTO sf_records (sobject, id, email, map_key, parent_id, lead_id, "
+            "contact_id, created_date, modstamp, is_deleted, fields) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(sobject, id) DO UPDATE SET "
+            "email = excluded.email, map_key = excluded.map_key, "
+            "parent_id = excluded.parent_id, lead_id = excluded.lead_id, "
+            "contact_id = excluded.contact_id, created_date = excluded.created_date, "
+            "modstamp = coalesce(excluded.modstamp, sf_records.modstamp), "
+            "is_deleted = excluded.is_deleted, fields = excluded.fields", data)
+        return len(data)
+
+    def mirror_patch(self, sobject: str, patches: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        """Apply fields the connector just wrote to its copies of records (batched)."""
+        pending = list(patches)
+        texts = self.mirror_texts(sobject, [record_id for record_id, _ in pending])
+        updates = []
+        for record_id, fields in pending:
+            text = texts.get(record_id)
+            if text is None:
+                continue
+            merged = json.loads(text)
+            merged.update(fields)
+            updates.append((self.fields_text(merged), sobject, record_id))
+        self.db.executemany("UPDATE sf_records SET fields = ? WHERE sobject = ? AND id = ?",
+                            updates)
+
+    def mirror_mark_deleted(self, sobject: str, ids: Sequence[str]) -> None:
+        self.db.executemany("UPDATE sf_records SET is_deleted = 1 WHERE sobject = ? AND id = ?",
+                            [(sobject, record_id) for record_id in ids])
+
+    def _mirror_rows(self, rows: Iterable[tuple[Any, ...]]) -> list[MirrorRow]:
+        return [MirrorRow(sobject=r[0], id=r[1], email=r[2], map_key=r[3], parent_id=r[4],
+                          lead_id=r[5], contact_id=r[6], created_date=r[7], modstamp=r[8],
+                          is_deleted=bool(r[9]), fields=json.loads(r[10])) for r in rows]
+
+    _MIRROR_COLS = ("sobject, id, email, map_key, parent_id, lead_id, contact_id, "
+                    "created_date, modstamp, is_deleted, fields")
+
+    def mirror_get(self, sobject: str, ids: Iterable[str]) -> dict[str, MirrorRow]:
+        rows = self._in(f"SELECT {self._MIRROR_COLS} FROM sf_records WHERE sobject = ? AND "
+                        "is_deleted = 0 AND id IN ({in})", list(ids), (sobject,))
+        return {r.id: r for r in self._mirror_rows(rows)}
+
+    def mirror_by(self, sobject: str, column: str, values: Iterable[str]) -> list[MirrorRow]:
+        if column not in ("email", "map_key", "parent_id", "lead_id", "contact_id"):
+            raise ValueError(column)
+        rows = self._in(f"SELECT {self._MIRROR_COLS} FROM sf_records WHERE sobject = ? AND "
+                        f"is_deleted = 0 AND {column} IN ({{in}})", list(values), (sobject,))
+        return self._mirror_rows(rows)
+
+    def mirror_all(self, sobject: str) -> Iterator[MirrorRow]:
+        cur = self.db.execute(f"SELECT {self._MIRROR_COLS} FROM sf_records WHERE sobject = ? "
+                              "AND is_deleted = 0", (sobject,))
+        while True:
+            batch = cur.fetchmany(2000)
+            if not batch:
+                return
+            yield from self._mirror_rows(batch)
+
+    def mirror_count(self, sobject: str) -> int:
+        return int(self.db.execute(
+            "SELECT count(*) FROM sf_records WHERE sobject = ? AND is_deleted = 0",
+            (sobject,)).fetchone()[0])
+
+    # ------------------------------------------------------------- written
+
+    def written(self, sobject: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for record_id, fld, value in self._in(
+                "SELECT id, field, value FROM written WHERE sobject = ? AND id IN ({in})",
+                list(ids), (sobject,)):
+            out.setdefault(record_id, {})[fld] = json.loads(value)
+        return out
+
+    def set_written(self, run_id: int, sobject: str,
+                    values: Iterable[tuple[str, str, Any]]) -> None:
+        self.db.executemany(
+            "INSERT INTO written (sobject, id, field, value, run_id) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(sobject, id, field) DO UPDATE SET value = excluded.value, "
+            "run_id = excluded.run_id",
+            [(sobject, rid, fld, json.dumps(val, default=str), run_id)
+             for rid, fld, val in values])
+
