@@ -12,14 +12,15 @@ vl-convert (no browser), as `connector` users would for slides.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from screenshot_common import find_chromium, screenshot
 
 from connector.audit.run import run_audit
 from connector.datagen import generate
@@ -36,9 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> None:
     out_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "img"
     out_dir.mkdir(parents=True, exist_ok=True)
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        raise SystemExit("chromium is needed for the screenshot: `make chromium`")
+    chromium = find_chromium()
     with tempfile.TemporaryDirectory() as tmp_text:
         tmp = Path(tmp_text)
         data = generate(tmp / "data", people=300, seed=7)
@@ -65,14 +64,7 @@ def main() -> None:
                             encoding="utf-8")
             store.close()
         shot = out_dir / "audit_report.png"
-        subprocess.run(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-             "--no-first-run", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-             "--hide-scrollbars", f"--user-data-dir={tmp / 'profile'}",
-             "--window-size=1280,1500", "--virtual-time-budget=3000",
-             f"--screenshot={shot}", page.as_uri()],
-            check=True, capture_output=True, timeout=120)
+        screenshot(chromium, page, shot, tmp / "profile", height=1500)
         (out_dir / "audit_categories.png").write_bytes(
             chart_png(category_chart(result.summary), scale=1.5))
     print(f"wrote {shot} and {out_dir / 'audit_categories.png'}")

@@ -10,13 +10,14 @@ vl-convert (no browser), as for slides.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from screenshot_common import find_chromium, screenshot
 
 from connector.datagen import generate
 from connector.datagen.generate import DEFAULT_AS_OF
@@ -32,9 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> None:
     out_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "img"
     out_dir.mkdir(parents=True, exist_ok=True)
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        raise SystemExit("chromium is needed for the screenshot: `make chromium`")
+    chromium = find_chromium()
     with tempfile.TemporaryDirectory() as tmp_text:
         tmp = Path(tmp_text)
         data = generate(tmp / "data", people=1000, seed=7)
@@ -49,14 +48,7 @@ def main() -> None:
         page = tmp / "funnel.html"
         page.write_text(render_html(report), encoding="utf-8")
         shot = out_dir / "funnel_report.png"
-        subprocess.run(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-             "--no-first-run", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-             "--hide-scrollbars", f"--user-data-dir={tmp / 'profile'}",
-             "--window-size=1280,1400", "--virtual-time-budget=3000",
-             f"--screenshot={shot}", page.as_uri()],
-            check=True, capture_output=True, timeout=120)
+        screenshot(chromium, page, shot, tmp / "profile", height=1400)
         (out_dir / "funnel_chart.png").write_bytes(chart_png(funnel_chart(report), scale=1.5))
     print(f"wrote {shot} and {out_dir / 'funnel_chart.png'}")
 
