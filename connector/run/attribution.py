@@ -304,6 +304,8 @@ class AttributionRun:
                 result: AttributionResult, influence_model: str | None = None) -> None:
         held = self._held_influence([r.id for r in rows]) if influence_model else {}
         stored = self.store.attribution_fingerprints([r.id for r in rows])
+        written_opps = self.store.written("Opportunity", [r.id for r in rows]) \
+            if self.opp_decl is not None else {}
         for ctx in gather_opportunities(self.store, self.mappings, rows):
             fingerprint = input_fingerprint(ctx.opportunity, ctx.candidates, ctx.scope,
                                             self.settings, as_of=self.as_of)
@@ -346,7 +348,7 @@ class AttributionRun:
                     k: getattr(summary, k) for k in
                     ("first_touch_campaign", "last_touch_campaign")
                     if k in self.opp_decl.fields}
-                written = self.store.written("Opportunity", [ctx.row.id]).get(ctx.row.id, {})
+                written = written_opps.get(ctx.row.id, {})
                 change = diff_record(self.opp_decl, desired, ctx.row.fields, written)
                 if change.fields:
                     writes.summaries.append(WriteOp(f"Opportunity:{ctx.row.id}",
