@@ -18,7 +18,8 @@ per 80 MB of CSV.
 
     .venv/bin/python scripts/bench_sync.py                 # 10k and 100k people
     .venv/bin/python scripts/bench_sync.py 2000 10000      # chosen sizes
-    .venv/bin/python scripts/bench_sync.py 1000000         # a long run (an hour)
+    .venv/bin/python scripts/bench_sync.py 1000000         # a long run (hours)
+    .venv/bin/python scripts/bench_sync.py --first-only 1000000  # first sync and floor
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ def transport_floor(data_dir: Path, plan: Plan) -> dict[str, Any]:
         return {"seconds": round(seconds, 1), "calls": calls["total"], "pushed": pushed}
 
 
-def measure(data_dir: Path) -> list[dict[str, Any]]:
+def measure(data_dir: Path, first_only: bool = False) -> list[dict[str, Any]]:
     map_dir = data_dir / "map"
     with tempfile.TemporaryDirectory() as tmp, \
             emulator(Path(tmp) / "org", seed=str(data_dir / "sf")) as org:
@@ -184,9 +185,10 @@ def measure(data_dir: Path) -> list[dict[str, Any]]:
         state = Path(tmp) / "state.db"
         first, result = run(state, settings, org, "first sync")
         rows = [first]
-        rows.append(run(state, settings, org, "re-run, nothing changed")[0])
-        changed = append_touches(map_dir, 0.01, seed=1)
-        rows.append(run(state, settings, org, f"incremental ({changed} people changed)")[0])
+        if not first_only:
+            rows.append(run(state, settings, org, "re-run, nothing changed")[0])
+            changed = append_touches(map_dir, 0.01, seed=1)
+            rows.append(run(state, settings, org, f"incremental ({changed} people changed)")[0])
         rows[-1]["emulator_rss_mb"] = round(org.server_rss_mb(), 1)
     floor = transport_floor(data_dir, result.plan)
     first["floor_seconds"] = floor["seconds"]
@@ -197,10 +199,11 @@ def measure(data_dir: Path) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--one":
-        print(json.dumps(measure(Path(sys.argv[2]))))
+    if len(sys.argv) >= 3 and sys.argv[1] == "--one":
+        print(json.dumps(measure(Path(sys.argv[2]), first_only="--first-only" in sys.argv)))
         return
-    sizes = [int(a) for a in sys.argv[1:]] or [10_000, 100_000]
+    first_only = "--first-only" in sys.argv
+    sizes = [int(a) for a in sys.argv[1:] if a != "--first-only"] or [10_000, 100_000]
     report = {}
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -208,7 +211,8 @@ def main() -> None:
             data = generate(Path(tmp) / "data", people=n, seed=42)
             print(f"{n} people: generated {data.summary.get('touches')} touches in "
                   f"{time.perf_counter() - start:.1f} s", flush=True)
-            rows = json.loads(run_child(Path(__file__), "--one", str(Path(tmp) / "data")))
+            rows = json.loads(run_child(Path(__file__), "--one", str(Path(tmp) / "data"),
+                                        *(["--first-only"] if first_only else [])))
         report[n] = rows
         for r in rows:
             print(f"  {r['phase']:<36} {r['status']:<8} {r['seconds']:>7.1f} s  calls "
@@ -216,9 +220,10 @@ def main() -> None:
                   f"{r['write_minimum']})  peak {r['peak_rss_mb']} MB  written {r['written']}",
                   flush=True)
         first = rows[0]
+        rerun = "" if len(rows) < 2 else \
+            f"; re-run / first = {rows[1]['seconds'] / max(first['seconds'], 0.1):.2f}"
         print(f"  transport floor: {first['floor_seconds']} s ({first['floor_calls']} calls); "
-              f"connector / floor = {first['vs_floor']}; re-run / first = "
-              f"{rows[1]['seconds'] / max(first['seconds'], 0.1):.2f}", flush=True)
+              f"connector / floor = {first['vs_floor']}{rerun}", flush=True)
     print(json.dumps(report))
 
 
