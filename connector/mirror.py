@@ -11,7 +11,6 @@ watermark (``SystemModstamp`` with an overlap), plus deletions through
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +19,8 @@ from typing import Any, cast
 from connector.cycles import STATUS_OBSERVED
 from connector.mappings import Mappings
 from connector.normalize import parse_timestamp, website_domain
+from connector.record_form import digest
+from connector.record_form import stamp as _stamp
 from connector.salesforce import soql
 from connector.salesforce.client import SalesforceClient
 from connector.salesforce.describe import DescribeCache
@@ -33,47 +34,6 @@ BATCH = 2_000
 
 def _lower(value: Any) -> str | None:
     return str(value).strip().lower() or None if value not in (None, "") else None
-
-
-_SF_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?(Z|[+-]00:?00)$")
-# Stamps, fields fixed at creation, and fields Salesforce derives from others: a
-# difference in these alone is not a change the connector must react to.
-_IGNORED = frozenset({"SystemModstamp", "LastModifiedDate", "LastModifiedById", "CreatedDate",
-                      "CreatedById", "OwnerId", "HasResponded", "Name"})
-
-
-def _stamp(value: Any) -> str | None:
-    """Datetimes as one sortable text form, whichever API (REST or Bulk CSV) sent them."""
-    if value in (None, ""):
-        return None
-    text = str(value)
-    fast = _SF_DATETIME.match(text)
-    if fast:  # Salesforce always answers in UTC: skip the general parser
-        return f"{fast.group(1)}.{(fast.group(2) or '0').ljust(3, '0')[:3]}+00:00"
-    moment = parse_timestamp(text)
-    return moment.isoformat(timespec="milliseconds") if moment else None
-
-
-def _comparable(value: Any) -> Any:
-    if value is None or value == "" or value is False:
-        return None  # blank, whichever way it is spelled
-    if isinstance(value, str) and _SF_DATETIME.match(value):
-        return _stamp(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return value
-    return float(value)
-
-
-def same_fields(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    """Whether two copies of a record agree, ignoring system stamps and API formatting
-    (the connector stores what it wrote; the org echoes it as ...000+0000)."""
-    for key in set(a) | set(b):
-        if key in _IGNORED:
-            continue
-        left, right = a.get(key), b.get(key)
-        if left != right and _comparable(left) != _comparable(right):
-            return False
-    return True
 
 
 _VOLATILE = ("SystemModstamp", "LastModifiedDate", "LastModifiedById")
@@ -295,28 +255,40 @@ def refresh_mirror(
 
 def _flush(store: StateStore, run_id: int, sobject: str, rows: list[MirrorRow],
            changed: set[str]) -> int:
-    """Store the rows that differ from the mirror, noting which really changed (a
-    record the connector itself just wrote comes back with a new stamp but the
-    values it already has). A Lead's Status is kept as a history of observed
-    values, in the same transaction as the row: what a status means for the
-    funnel (a recycle) is the lifecycle engines' business, not the mirror's."""
+    """Store the rows that differ from the mirror, noting which really changed.
+
+    A record the connector itself just wrote comes back with a new stamp but the
+    values it already has: its digest matches and it costs one text comparison
+    (plus, once, the CreatedDate the org gave it). A Lead's Status is kept as a
+    history of observed values, in the same transaction as the row: what a status
+    means for the funnel (a recycle) is the lifecycle engines' business, not the
+    mirror's."""
     if not rows:
         return 0
-    events: list[tuple[str, datetime, str]] = []
-    stored = store.mirror_texts(sobject, [r.id for r in rows])
+    stored = store.mirror_digests(sobject, [r.id for r in rows])
     to_store: list[MirrorRow] = []
+    digests: dict[str, str] = {}
+    settle: list[tuple[str, str]] = []
     for row in rows:
-        text = stored.get(row.id)
-        if text is not None and text == store.fields_text(row.fields):
-            continue  # byte-identical: nothing to do
-        prior = json.loads(text) if text is not None else None
+        known = stored.get(row.id)
+        mark = digest(row.fields)
+        if known is not None and known[0] == mark and not known[2]:
+            if known[1] is None and row.created_date:
+                settle.append((row.id, row.created_date))
+            continue  # the same values, however spelled: nothing to do
+        digests[row.id] = mark
         to_store.append(row)
-        if prior is None or not same_fields(prior, row.fields):
-            changed.add(row.id)
-        status = row.fields.get("Status")
-        if sobject == "Lead" and status and (prior is None or prior.get("Status") != status):
-            at = datetime.fromisoformat(row.modstamp) if row.modstamp else datetime.now(UTC)
-            events.append((row.id, at, f"{STATUS_OBSERVED}{status}"))
-    store.mirror_upsert(to_store)
+        changed.add(row.id)
+    events: list[tuple[str, datetime, str]] = []
+    if sobject == "Lead" and to_store:
+        priors = store.mirror_texts(sobject, [r.id for r in to_store if r.id in stored])
+        for row in to_store:
+            status = row.fields.get("Status")
+            prior = priors.get(row.id)
+            if status and (prior is None or json.loads(prior).get("Status") != status):
+                at = datetime.fromisoformat(row.modstamp) if row.modstamp else datetime.now(UTC)
+                events.append((row.id, at, f"{STATUS_OBSERVED}{status}"))
+    store.mirror_upsert(to_store, digests)
+    store.mirror_settle_created(sobject, settle)
     store.add_record_events(run_id, events)
     return len(events)

@@ -231,4 +231,9 @@ MIGRATIONS: list[str] = [
         fingerprint TEXT NOT NULL
     );
     """,
+    # 7: each mirror row's digest of its comparable form, so a re-read recognises
+    # the connector's own writes without decoding the stored copy
+    """
+    ALTER TABLE sf_records ADD COLUMN digest TEXT;
+    """,
 ]

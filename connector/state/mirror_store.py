@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from connector.record_form import digest
 from connector.state.base import StoreBase
 from connector.values import MirrorRow
 
@@ -25,19 +26,36 @@ class MirrorStore(StoreBase):
             "SELECT id, fields FROM sf_records WHERE sobject = ? AND id IN ({in})",
             list(ids), (sobject,))}
 
-    def mirror_upsert(self, rows: Iterable[MirrorRow]) -> int:
+    def mirror_digests(self, sobject: str, ids: Iterable[str]) -> \
+            dict[str, tuple[str | None, str | None, bool]]:
+        """Per stored id: its digest, created date and whether it is marked deleted."""
+        return {r[0]: (r[1], r[2], bool(r[3])) for r in self._in(
+            "SELECT id, digest, created_date, is_deleted FROM sf_records WHERE sobject = ? "
+            "AND id IN ({in})", list(ids), (sobject,))}
+
+    def mirror_settle_created(self, sobject: str, created: Iterable[tuple[str, str]]) -> None:
+        """Fill in the CreatedDate the org gave records this connector created."""
+        self.db.executemany(
+            "UPDATE sf_records SET created_date = ? WHERE sobject = ? AND id = ?",
+            [(when, sobject, record_id) for record_id, when in created])
+
+    def mirror_upsert(self, rows: Iterable[MirrorRow],
+                      digests: Mapping[str, str] | None = None) -> int:
+        """Store rows whole (``digests``: already computed, by id)."""
         data = [(r.sobject, r.id, r.email, r.map_key, r.parent_id, r.lead_id, r.contact_id,
-                 r.created_date, r.modstamp, int(r.is_deleted), self.fields_text(r.fields))
+                 r.created_date, r.modstamp, int(r.is_deleted), self.fields_text(r.fields),
+                 digests[r.id] if digests is not None and r.id in digests else digest(r.fields))
                 for r in rows]
         self.db.executemany(
             "INSERT INTO sf_records (sobject, id, email, map_key, parent_id, lead_id, "
-            "contact_id, created_date, modstamp, is_deleted, fields) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(sobject, id) DO UPDATE SET "
+            "contact_id, created_date, modstamp, is_deleted, fields, digest) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(sobject, id) DO UPDATE SET "
             "email = excluded.email, map_key = excluded.map_key, "
             "parent_id = excluded.parent_id, lead_id = excluded.lead_id, "
             "contact_id = excluded.contact_id, created_date = excluded.created_date, "
             "modstamp = coalesce(excluded.modstamp, sf_records.modstamp), "
-            "is_deleted = excluded.is_deleted, fields = excluded.fields", data)
+            "is_deleted = excluded.is_deleted, fields = excluded.fields, "
+            "digest = excluded.digest", data)
         return len(data)
 
     def mirror_patch(self, sobject: str, patches: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
@@ -51,9 +69,9 @@ class MirrorStore(StoreBase):
                 continue
             merged = json.loads(text)
             merged.update(fields)
-            updates.append((self.fields_text(merged), sobject, record_id))
-        self.db.executemany("UPDATE sf_records SET fields = ? WHERE sobject = ? AND id = ?",
-                            updates)
+            updates.append((self.fields_text(merged), digest(merged), sobject, record_id))
+        self.db.executemany("UPDATE sf_records SET fields = ?, digest = ? WHERE sobject = ? "
+                            "AND id = ?", updates)
 
     def mirror_mark_deleted(self, sobject: str, ids: Sequence[str]) -> None:
         self.db.executemany("UPDATE sf_records SET is_deleted = 1 WHERE sobject = ? AND id = ?",

@@ -67,6 +67,25 @@ def test_a_rerun_with_nothing_changed_spends_zero_write_calls(rig: Rig) -> None:
                for o in result.objects.values())
 
 
+def test_a_rerun_recognises_its_own_writes_without_restoring_them(rig: Rig) -> None:
+    """The first run's writes come back with new stamps: their digests match, so
+    the mirror keeps them as they are (only the CreatedDate the org gave is filled)."""
+    _journey(rig)
+    rig.sync()
+    db = rig.store().db
+    before = dict(((s, i), (f, d)) for s, i, f, d in db.execute(
+        "SELECT sobject, id, fields, digest FROM sf_records"))
+    assert db.execute("SELECT count(*) FROM sf_records WHERE sobject = 'Lead' "
+                      "AND created_date IS NULL").fetchone()[0] == 1  # ours, just created
+    rig.sync()
+    db = rig.store().db
+    after = dict(((s, i), (f, d)) for s, i, f, d in db.execute(
+        "SELECT sobject, id, fields, digest FROM sf_records"))
+    assert after == before
+    assert db.execute("SELECT count(*) FROM sf_records WHERE sobject IN ('Lead', "
+                      "'CampaignMember') AND created_date IS NULL").fetchone()[0] == 0
+
+
 def test_a_member_status_is_never_downgraded(rig: Rig) -> None:
     _journey(rig)
     rig.sync()
