@@ -236,4 +236,19 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE sf_records ADD COLUMN digest TEXT;
     """,
+    # 8: the values last written, one row per record (a JSON object by field)
+    # instead of one row per field
+    """
+    CREATE TABLE written_records (
+        sobject TEXT NOT NULL,
+        id TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        run_id INTEGER NOT NULL,
+        PRIMARY KEY (sobject, id)
+    );
+    INSERT INTO written_records (sobject, id, fields, run_id)
+        SELECT sobject, id, json_group_object(field, json(value)), max(run_id)
+        FROM written GROUP BY sobject, id;
+    DROP TABLE written;
+    """,
 ]

@@ -114,19 +114,30 @@ class MirrorStore(StoreBase):
     # ------------------------------------------------------------- written
 
     def written(self, sobject: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        for record_id, fld, value in self._in(
-                "SELECT id, field, value FROM written WHERE sobject = ? AND id IN ({in})",
-                list(ids), (sobject,)):
-            out.setdefault(record_id, {})[fld] = json.loads(value)
-        return out
+        """The values this connector last wrote, by record id and field."""
+        return {record_id: json.loads(text) for record_id, text in self._in(
+            "SELECT id, fields FROM written_records WHERE sobject = ? AND id IN ({in})",
+            list(ids), (sobject,))}
 
     def set_written(self, run_id: int, sobject: str,
                     values: Iterable[tuple[str, str, Any]]) -> None:
+        """Remember written values: one row per record, merged with what an earlier
+        run wrote to its other fields."""
+        by_record: dict[str, dict[str, Any]] = {}
+        for record_id, name, value in values:
+            by_record.setdefault(record_id, {})[name] = value
+        if not by_record:
+            return
+        known = self.written(sobject, list(by_record))
+        rows = []
+        for record_id, fields in by_record.items():
+            merged = known.get(record_id)
+            if merged is not None:
+                merged.update(fields)
+                fields = merged
+            rows.append((sobject, record_id, json.dumps(fields, default=str), run_id))
         self.db.executemany(
-            "INSERT INTO written (sobject, id, field, value, run_id) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT(sobject, id, field) DO UPDATE SET value = excluded.value, "
-            "run_id = excluded.run_id",
-            [(sobject, rid, fld, json.dumps(val, default=str), run_id)
-             for rid, fld, val in values])
+            "INSERT INTO written_records (sobject, id, fields, run_id) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(sobject, id) DO UPDATE SET fields = excluded.fields, "
+            "run_id = excluded.run_id", rows)
 

@@ -95,3 +95,29 @@ def test_mirror_lookups_and_patches(tmp_path: Path) -> None:
                                                                   "Title": "VP"}
     with pytest.raises(ValueError):
         store.mirror_by("Lead", "fields; DROP TABLE people", ["x"])
+
+
+def test_written_values_merge_per_record_and_survive_the_per_field_migration(
+        tmp_path: Path) -> None:
+    import sqlite3
+
+    from connector.state.migrations import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)  # a store from before written values were kept per record
+    for number, sql in enumerate(MIGRATIONS[:7], start=1):
+        db.executescript(sql)
+        db.execute(f"PRAGMA user_version = {number}")
+    db.executemany("INSERT INTO written (sobject, id, field, value, run_id) VALUES "
+                   "(?, ?, ?, ?, ?)", [("Lead", "00Q1", "A__c", '"x"', 1),
+                                       ("Lead", "00Q1", "B__c", "null", 2),
+                                       ("Lead", "00Q2", "A__c", "3.5", 1)])
+    db.commit()
+    db.close()
+    store = open_store(path)
+    assert store.written("Lead", ["00Q1", "00Q2", "00Q3"]) == {
+        "00Q1": {"A__c": "x", "B__c": None}, "00Q2": {"A__c": 3.5}}
+    store.set_written(3, "Lead", [("00Q1", "A__c", "y"), ("00Q3", "C__c", 1)])
+    assert store.written("Lead", ["00Q1", "00Q3"]) == {
+        "00Q1": {"A__c": "y", "B__c": None}, "00Q3": {"C__c": 1}}
+    assert store.written("Contact", ["00Q1"]) == {}
