@@ -18,8 +18,8 @@ from connector.engine.accounts import (
 )
 from connector.engine.context import AccountContext
 from connector.engine.domains import registered_domain
-from connector.engine.person_stages import _moment
-from connector.engine.scoring import Profile, score_person
+from connector.engine.person_stages import field_moment
+from connector.engine.scoring import score_touches
 from connector.mappings import Mappings
 
 
@@ -53,18 +53,19 @@ def desired_account(ctx: AccountContext, mappings: Mappings,
         employees=int(employees) if employees is not None else None,
         annual_revenue=_number(fields.get("AnnualRevenue")),
         country=fields.get("BillingCountry") or None, tier=ctx.tier)
-    free_mail = frozenset(mappings.sync.free_mail_domains)
     members = []
     for person in ctx.people:
         touches = ctx.touches.get(person.map_id, ())
-        person_scores = score_person(Profile.of(person), touches, scoring, free_mail, as_of)
+        # the account sums its people's scored touches; their fit and the
+        # explanation lines of their own score play no part here
+        scored = score_touches(touches, scoring.behavior.rules, as_of)
         members.append(AccountMember(
-            person.map_id, person_scores.scored,
+            person.map_id, scored,
             first_meaningful(person.map_id, touches,
                              scoring.accounts.meaningful_engagement, as_of)))
     opportunities = []
     for opp in ctx.opportunities:
-        created = _moment(opp.fields.get("CreatedDate"))
+        created = field_moment(opp.fields.get("CreatedDate"))
         if created is not None and not opp.fields.get("IsClosed"):
             opportunities.append(OpenOpportunity(opp.id, created))
     decls = mappings.fields.obj("Account").fields
@@ -74,8 +75,8 @@ def desired_account(ctx: AccountContext, mappings: Mappings,
             decl = decls.get(key)
             return fields.get(decl.api_name) if decl else None
         previous = AccountState(buying_stage=written("buying_stage"),
-                                qualified_date=_moment(written("qualified_date")),
-                                engaged_date=_moment(written("engaged_date")))
+                                qualified_date=field_moment(written("qualified_date")),
+                                engaged_date=field_moment(written("engaged_date")))
     target_field = scoring.accounts.target_field
     scores = score_account(
         profile, members, scoring.accounts, scoring.behavior.half_life_days, as_of,

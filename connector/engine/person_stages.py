@@ -74,7 +74,8 @@ class PersonStages:
         return any("MQL" in c.dates for c in self.life.cycles)
 
 
-def _moment(value: Any) -> datetime | None:
+def field_moment(value: Any) -> datetime | None:
+    """A Salesforce date or datetime field value as a UTC moment (dates at midnight)."""
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
@@ -91,7 +92,7 @@ def _moment(value: Any) -> datetime | None:
 
 
 def _end_of_day(value: Any) -> datetime | None:
-    start = _moment(value)
+    start = field_moment(value)
     return start + timedelta(days=1) - timedelta(microseconds=1) if start else None
 
 
@@ -108,14 +109,14 @@ def salesforce_view(ctx: PersonContext) -> SalesforceView:
     converted_at: datetime | None = None
     converted_opportunity: str | None = None
     for lead in ctx.converted_leads:
-        when = _moment(lead.fields.get("ConvertedDate"))
+        when = field_moment(lead.fields.get("ConvertedDate"))
         if when is not None and (converted_at is None or when < converted_at):
             converted_at = when
             converted_opportunity = lead.fields.get("ConvertedOpportunityId") or None
     roles = []
     for role, opp in ctx.roles:
-        since: datetime | None = _moment(role.fields.get("CreatedDate")) or \
-            _moment(opp.fields.get("CreatedDate"))
+        since: datetime | None = field_moment(role.fields.get("CreatedDate")) or \
+            field_moment(opp.fields.get("CreatedDate"))
         if since is None:
             continue
         closed = bool(opp.fields.get("IsClosed"))
@@ -138,7 +139,7 @@ def previous_state(decls: ObjectDecl, current: Mapping[str, Any] | None) -> Stag
     dates = {}
     for key, stage in STAGE_DATE_FIELDS.items():
         decl = decls.fields.get(key)
-        at = _moment(current.get(decl.api_name)) if decl else None
+        at = field_moment(current.get(decl.api_name)) if decl else None
         if at is not None:
             dates[stage] = at
     stage_decl = decls.fields.get("lifecycle_stage")
@@ -147,7 +148,7 @@ def previous_state(decls: ObjectDecl, current: Mapping[str, Any] | None) -> Stag
         cycle=int(float(cycle)),
         stage=current.get(stage_decl.api_name) if stage_decl else None,
         dates=dates,
-        recycled_at=_moment(current.get(recycled_decl.api_name)) if recycled_decl else None)
+        recycled_at=field_moment(current.get(recycled_decl.api_name)) if recycled_decl else None)
 
 
 def person_stages(ctx: PersonContext, mappings: Mappings, primary_map_id: str,

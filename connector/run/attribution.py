@@ -33,7 +33,7 @@ from connector.engine.attribution_scope import (
     input_fingerprint,
     opportunity_summary,
 )
-from connector.engine.person_stages import _moment
+from connector.engine.person_stages import field_moment
 from connector.errors import BudgetExhausted, ConfigError, ConnectorError
 from connector.mappings import Mappings
 from connector.mirror import attribution_spec, mirror_specs, refresh_mirror
@@ -93,8 +93,8 @@ def _decimal(value: Any) -> Decimal | None:
 
 def opportunity_value(row: MirrorRow) -> OpportunityValue | None:
     f = row.fields
-    created = _moment(f.get("CreatedDate"))
-    close = _moment(f.get("CloseDate"))
+    created = field_moment(f.get("CreatedDate"))
+    close = field_moment(f.get("CloseDate"))
     if created is None or close is None:
         return None
     return OpportunityValue(id=row.id, account_id=f.get("AccountId") or None,
