@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -108,13 +109,14 @@ BULK_JOB_FAILED = "BULK_JOB_FAILED"
 # Characters that make a Bulk CSV cell need quotes. Python's csv module only
 # quotes the characters of its own line terminator, so a bare CR in a value
 # went out unquoted and Salesforce failed the whole job.
-_CSV_SPECIAL = frozenset(',"\r\n')
+# One search per cell: a Bulk load writes a cell per field per record.
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]|^\s|\s\Z')
 
 
 def csv_cell(text: str) -> str:
     """One cell, RFC 4180 quoted whenever it holds a comma, quote, CR or LF, or
     leading/trailing blanks (which Salesforce would otherwise trim)."""
-    if any(ch in _CSV_SPECIAL for ch in text) or text != text.strip():
+    if _NEEDS_QUOTES.search(text):
         return '"' + text.replace('"', '""') + '"'
     return text
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import responses
+from hypothesis import given
+from hypothesis import strategies as st
 
 from connector.config import SalesforceSettings
 from connector.emulator.bulk import _line_endings_ok
@@ -64,9 +67,20 @@ def test_emulator_line_ending_rule_is_salesforces(text: str, ending: str, ok: bo
     pytest.param("a,b", '"a,b"', id="comma"),
     pytest.param(" a", '" a"', id="leading-blank"),
     pytest.param("", "", id="empty-stays-empty"),
+    pytest.param("a\u00a0", '"a\u00a0"', id="trailing-no-break-space"),
+    pytest.param("a\tb", "a\tb", id="inner-tab-bare"),
+    pytest.param("a\n", '"a\n"', id="trailing-newline"),
 ])
 def test_csv_cells_are_quoted_whenever_needed(value: str, cell: str) -> None:
     assert csv_cell(value) == cell
+
+
+@given(st.text(max_size=12))
+def test_a_cell_is_quoted_exactly_when_it_must_be(value: str) -> None:
+    must = any(ch in ',"\r\n' for ch in value) or value != value.strip()
+    cell = csv_cell(value)
+    assert cell == ('"' + value.replace('"', '""') + '"' if must else value)
+    assert next(csv.reader([cell])) == ([value] if value else [])
 
 
 @pytest.mark.parametrize("bulk", [pytest.param(True, id="bulk2"),
