@@ -192,7 +192,7 @@ def _run_sync(*, dry_run: bool, full: bool, since: str | None, as_of: str | None
         render_problems,
         render_sync,
     )
-    from connector.sync import QuietReporter, Sync, SyncOptions
+    from connector.run.sync import QuietReporter, Sync, SyncOptions
 
     metrics = RunMetrics("replay" if replay else "sync")
 

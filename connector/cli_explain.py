@@ -146,8 +146,8 @@ def explain_account_cmd(
     _json_mode(fmt)
 
     def go() -> None:
-        from connector.explain import explain_account
         from connector.reports.console import out
+        from connector.run.explain import explain_account
 
         _settings, mappings, store = _context()
         data = explain_account(store, mappings, key, as_of=_parse_as_of(as_of))
@@ -173,8 +173,8 @@ def explain_person_cmd(
     _json_mode(fmt)
 
     def go() -> None:
-        from connector.explain import explain_person
         from connector.reports.console import key_values, out
+        from connector.run.explain import explain_person
 
         settings, mappings, store = _context()
         data = explain_person(store, mappings, key, tz=settings.salesforce.tz,

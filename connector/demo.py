@@ -26,8 +26,8 @@ from connector.errors import ConfigError, ConnectorError
 from connector.logs import LoggingReporter, log_run_finished
 from connector.mappings import bundled_dir, load_mappings
 from connector.reports.console import RichReporter, out, render_sync
+from connector.run.sync import Sync, SyncOptions
 from connector.state.store import open_store
-from connector.sync import Sync, SyncOptions
 
 DEMO_SEED = 42
 DEMO_DOMAIN = "lumora.io"  # the demo company's own website: internal navigation

@@ -103,8 +103,8 @@ def _salesforce_checks(settings: Any, mappings: Any) -> list[Check]:
         member_status_setup,
         object_access,
     )
+    from connector.run.sync import SYNC_OBJECTS
     from connector.salesforce import DescribeCache, SalesforceClient, validate_mappings
-    from connector.sync import SYNC_OBJECTS
 
     out: list[Check] = []
     try:

@@ -207,7 +207,7 @@ _events = logging.getLogger("connector.run")
 
 
 class LoggingReporter:
-    """A ``connector.sync.Reporter`` for log pipelines: each phase is one record."""
+    """A ``connector.run.sync.Reporter`` for log pipelines: each phase is one record."""
 
     def __init__(self) -> None:
         self._phase: str | None = None

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from connector.cycles import Cycle, build_cycles
+from connector.engine.cycles import Cycle, build_cycles
 from connector.mappings import ChannelsMapping
 from connector.models import Person, Program, Touch
 

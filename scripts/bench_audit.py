@@ -33,10 +33,10 @@ from connector.audit.run import run_audit
 from connector.datagen import generate
 from connector.datagen.generate import DEFAULT_AS_OF
 from connector.mappings import load_mappings
-from connector.mirror import refresh_mirror
+from connector.run.mirror import refresh_mirror
+from connector.run.sync import SYNC_OBJECTS, Sync, SyncOptions
 from connector.salesforce import DescribeCache, SalesforceClient, require_valid_mappings
 from connector.state.store import open_store
-from connector.sync import SYNC_OBJECTS, Sync, SyncOptions
 
 
 def measure(data_dir: Path) -> dict[str, Any]:

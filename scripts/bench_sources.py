@@ -120,9 +120,9 @@ def measure_one(map_dir: Path, *, profile: Path | None = None) -> dict[str, Any]
     """Parse ``map_dir`` alone, then read it into a fresh ledger; times of both."""
     from connector.mappings import load_mappings
     from connector.models import Rejection, Touch
+    from connector.run.sync import Sync, SyncOptions
     from connector.sources.files import FileExportReader
     from connector.state.store import StateStore
-    from connector.sync import Sync, SyncOptions
 
     mappings = load_mappings()
     reader = FileExportReader(map_dir, mappings, as_of=AS_OF)

@@ -44,11 +44,11 @@ from bench_common import emulator, peak_rss_mb, run_child, settings_for
 from connector.datagen import generate
 from connector.datagen.generate import DEFAULT_AS_OF
 from connector.mappings import load_mappings
-from connector.plan import Plan
+from connector.plan.model import Plan
+from connector.run.sync import Sync, SyncOptions, SyncResult
 from connector.salesforce import SalesforceClient, WriteOp, Writer
 from connector.salesforce.writer import MAX_BULK_UPLOAD_BYTES, collections_calls
 from connector.state.store import open_store
-from connector.sync import Sync, SyncOptions, SyncResult
 
 
 def bulk_best(n: int, action: str) -> int:

@@ -22,10 +22,10 @@ from typing import Any
 
 from connector.errors import SalesforceApiError
 from connector.mappings import Mappings
-from connector.mirror import BULK_READ_THRESHOLD, refresh_mirror
 from connector.normalize import parse_date, parse_timestamp
-from connector.plan import Plan
-from connector.planner import Planner
+from connector.plan.model import Plan
+from connector.plan.planner import Planner
+from connector.run.mirror import BULK_READ_THRESHOLD, refresh_mirror
 from connector.salesforce import soql
 from connector.salesforce.client import SalesforceClient
 from connector.salesforce.describe import DescribeCache, require_valid_mappings
@@ -40,7 +40,7 @@ AUDITED_OBJECTS = ("Lead", "Contact", "Account", "Campaign", "CampaignMember")
 def store_copy(store: StateStore) -> Iterator[StateStore]:
     """A private, throw-away copy of the state database (SQLite's online backup:
     consistent even while a sync writes), deleted afterwards."""
-    from connector.dry_run import scratch_copy
+    from connector.run.dry_run import scratch_copy
 
     with scratch_copy(store) as copy:
         yield copy

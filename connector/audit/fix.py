@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connector.mappings import Mappings
-from connector.plan import Plan, PlannedWrite
-from connector.planner import Planner
+from connector.plan.model import Plan, PlannedWrite
+from connector.plan.planner import Planner
+from connector.run.execute import Executor
 from connector.salesforce.client import SalesforceClient
 from connector.salesforce.writer import Writer
 from connector.state.store import StateStore
-from connector.sync_execute import Executor
 
 FIXED_OBJECTS = ("Lead", "Contact", "Campaign", "CampaignMemberStatus", "CampaignMember")
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from connector.plan import PlannedWrite
+from connector.plan.model import PlannedWrite
 
 CATEGORIES = ("missing_in_salesforce", "missing_in_map", "field_drift",
               "original_source_conflict", "duplicate", "campaign_member_gap",

@@ -22,8 +22,8 @@ from typing import Any
 
 from connector.engine.attribution import CreditRecord
 from connector.engine.attribution_scope import InfluenceRow
+from connector.engine.policies import canonical
 from connector.mappings import FieldDecl, ObjectDecl
-from connector.policies import canonical
 
 ATTRIBUTION_OBJECT = "Attribution__c"
 # The field keys of Attribution__c in fields.yaml, and how a record fills them.

@@ -1,7 +1,7 @@
 """Lifecycle stages per funnel cycle, with SLA recycling.
 
 Stages in order: Inquiry, MQL, SAL, SQL, Opportunity, Customer; side states
-Recycled and Excluded. A cycle opens with a response (``connector.cycles``)
+Recycled and Excluded. A cycle opens with a response (``connector.engine.cycles``)
 and closes on a close event: a Lead Status entering a recycle status, or the
 SLA running out at MQL or SAL, which this engine adds as one more kind of
 close event (``build_cycles`` takes close events as inputs for that reason).
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from connector.cycles import Cycle, build_cycles
+from connector.engine.cycles import Cycle, build_cycles
 from connector.engine.scoring import PersonScores, first_reaching
 from connector.engine.scoring_config import STAGES
 from connector.models import Touch

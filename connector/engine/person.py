@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from connector.cycles import status_closes
 from connector.engine.context import PersonContext
+from connector.engine.cycles import status_closes
 from connector.engine.person_stages import PersonStages, person_stages
+from connector.engine.policies import canonical
 from connector.mappings import Mappings, ObjectDecl
 from connector.models import Program
-from connector.policies import canonical
 from connector.source_fields import SourceFields, compute_source_fields, source_values
 
 # A campaign in this run: ("id", Salesforce id) or ("ref", the plan ref creating it).

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from connector.cycles import LEGACY_CLOSE, STATUS_OBSERVED
 from connector.engine.context import PersonContext
+from connector.engine.cycles import LEGACY_CLOSE, STATUS_OBSERVED
 from connector.engine.lifecycle import (
     Lifecycle,
     LifecycleRules,

@@ -22,8 +22,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from connector.plan import Plan
-from connector.sync import SyncResult
+from connector.plan.model import Plan
+from connector.run.sync import SyncResult
 
 
 def _console(stderr: bool = False) -> Console:
@@ -42,7 +42,7 @@ err = _console(stderr=True)
 
 
 class RichReporter:
-    """Implements ``connector.sync.Reporter`` with a progress bar per phase."""
+    """Implements ``connector.run.sync.Reporter`` with a progress bar per phase."""
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or err

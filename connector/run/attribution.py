@@ -36,8 +36,8 @@ from connector.engine.attribution_scope import (
 from connector.engine.person_stages import field_moment
 from connector.errors import BudgetExhausted, ConfigError, ConnectorError
 from connector.mappings import Mappings
-from connector.mirror import attribution_spec, mirror_specs, refresh_mirror
-from connector.plan import diff_record
+from connector.plan.model import diff_record
+from connector.run.mirror import attribution_spec, mirror_specs, refresh_mirror
 from connector.salesforce import DescribeCache, SalesforceClient, Writer, soql
 from connector.salesforce.writer import NOT_ATTEMPTED, WriteOp, WriteOutcome
 from connector.state.store import StateStore

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from connector.audit import rules
 from connector.audit.rules import Credit, Opportunity, PersonRecord, WriteFailure
-from connector.plan import PlannedWrite
+from connector.plan.model import PlannedWrite
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
 

@@ -19,8 +19,8 @@ from connector.config import (
 )
 from connector.emulator.testing import EmulatorHandle, settings_for_org
 from connector.mappings import Mappings, load_mappings
+from connector.run.sync import Sync, SyncOptions, SyncResult
 from connector.state.store import StateStore, open_store
-from connector.sync import Sync, SyncOptions, SyncResult
 
 AS_OF = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 PEOPLE_COLUMNS = ["map_id", "email", "first_name", "last_name", "company", "title", "industry",

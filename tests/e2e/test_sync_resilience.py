@@ -131,7 +131,7 @@ def test_faults_during_the_run_are_retried_and_change_nothing(
         assert {d.error_code for d in kept} <= {"UNABLE_TO_LOCK_ROW", "DEPENDENCY_FAILED"}
         org.clear_faults()
         store = rig.store()
-        from connector.sync import Sync, SyncOptions
+        from connector.run.sync import Sync, SyncOptions
 
         replayed = Sync(rig.settings(), rig.mappings, store, http=org.session()).run(
             SyncOptions(as_of=AS_OF, replay=True))

@@ -112,7 +112,7 @@ def test_a_later_as_of_recycles_exactly_the_sla_expired_people(rig: Rig) -> None
 
 
 def test_explain_lists_the_rules_behind_the_written_scores(rig: Rig) -> None:
-    from connector.explain import explain_account, explain_person
+    from connector.run.explain import explain_account, explain_person
 
     _world(rig)
     as_of = DAY0 + timedelta(days=11)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from connector.campaigns import furthest, member_states, program_levels
+from connector.engine.campaigns import furthest, member_states, program_levels
 from tests.factories import mappings, program, touch
 
 W = program("P-W", "Webinar")

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from connector.cycles import build_cycles, status_closes
+from connector.engine.cycles import build_cycles, status_closes
 from tests.factories import T0, touch
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from connector.engine.domains import domain_keys, host_of, registered_domain
-from connector.identity import MemoryIndex, match_account
+from connector.engine.identity import MemoryIndex, match_account
 from connector.state.store import MirrorRow
 from tests.factories import mappings, person
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from connector.identity import MemoryIndex, group_new_leads, match_account, match_person
+from connector.engine.identity import MemoryIndex, group_new_leads, match_account, match_person
 from connector.sfid import make_id
 from connector.state.store import Link, MirrorRow
 from tests.factories import mappings, person

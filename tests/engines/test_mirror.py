@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connector.mirror import coerce_csv
 from connector.record_form import digest, same_fields
+from connector.run.mirror import coerce_csv
 
 
 @pytest.mark.parametrize(("ours", "theirs", "same"), [

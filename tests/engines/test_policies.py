@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from connector.engine.policies import canonical, decide
 from connector.mappings import FieldDecl
-from connector.policies import canonical, decide
 
 
 def decl(policy: str, type_: str = "string", **kw: Any) -> FieldDecl:

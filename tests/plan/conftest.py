@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from connector.campaigns import campaign_fields
 from connector.config import (
     ConnectorSettings,
     HubSpotSettings,
@@ -23,14 +22,15 @@ from connector.config import (
     SalesforceSettings,
     Settings,
 )
+from connector.engine.campaigns import campaign_fields
 from connector.engine.context import Target
+from connector.engine.policies import canonical
 from connector.errors import ConnectorError
 from connector.mappings import Mappings
-from connector.mirror import mirror_specs
 from connector.models import Person, Program, Touch
-from connector.plan import Plan, PlannedWrite
-from connector.planner import Planner
-from connector.policies import canonical
+from connector.plan.model import Plan, PlannedWrite
+from connector.plan.planner import Planner
+from connector.run.mirror import mirror_specs
 from connector.salesforce.writer import NOT_ATTEMPTED, RecordResult, WriteOp, WriteOutcome
 from connector.sfid import make_id
 from connector.state.store import StateStore, open_store

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from connector.plan import diff_record
-from connector.policies import FieldDecision
+from connector.engine.policies import FieldDecision
+from connector.plan.model import diff_record
 from tests.factories import mappings
 
 LEAD = mappings().fields.obj("Lead")

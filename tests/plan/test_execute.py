@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections import Counter
 
 from connector.mappings import Mappings
-from connector.plan import Plan, PlannedWrite
+from connector.plan.model import Plan, PlannedWrite
+from connector.run.execute import DEPENDENCY_FAILED, Executor
 from connector.state.store import StateStore
-from connector.sync_execute import DEPENDENCY_FAILED, Executor
 from tests.factories import person, program, touch
 from tests.plan.conftest import (
     FakeClient,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connector.plan import Plan, PlannedWrite
+from connector.plan.model import Plan, PlannedWrite
 from connector.state.store import Finding
 from connector.values import Link
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-import connector.sync as sync_module
-from connector.mirror import MirrorRefresh
-from connector.plan import Plan
+import connector.run.sync as sync_module
+from connector.plan.model import Plan
+from connector.run.execute import ExecutionOutcome, Executor
+from connector.run.mirror import MirrorRefresh
+from connector.run.sync import Sync, SyncOptions
 from connector.state.store import StateStore, open_store
-from connector.sync import Sync, SyncOptions
-from connector.sync_execute import ExecutionOutcome, Executor
 from tests.factories import mappings, person, program, touch
 from tests.plan.conftest import (
     AS_OF,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from connector.mappings import Mappings
-from connector.plan import Plan
+from connector.plan.model import Plan
 from connector.state.store import StateStore
 from connector.values import Link, MirrorRow
 from tests.factories import T0, person, program, touch

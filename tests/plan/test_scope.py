@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from connector.mirror import MirrorRefresh
+from connector.run.mirror import MirrorRefresh
+from connector.run.sync import Sync, SyncOptions
 from connector.state.store import StateStore
-from connector.sync import Sync, SyncOptions
 from connector.values import Link
 from tests.factories import T0, mappings, person, program, touch
 from tests.plan.conftest import AS_OF, fill, lead, member, offline_settings, sf_id

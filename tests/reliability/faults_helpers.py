@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from connector.emulator.testing import EmulatorHandle
-from connector.sync import Sync, SyncOptions, SyncResult
+from connector.run.sync import Sync, SyncOptions, SyncResult
 from tests.e2e.harness import AS_OF, Rig, snapshot
 
 # A few hundred people: every object and step is exercised (about 1,200 members

@@ -17,9 +17,9 @@ from pydantic import SecretStr
 
 from connector.config import load_settings, unknown_env_vars
 from connector.errors import AuthError, ConfigError, ConnectionFailure, RetriableApiError
+from connector.run.sync import Sync, SyncOptions
 from connector.salesforce.net_errors import connection_reason
 from connector.salesforce.retry import Backoff, retrying
-from connector.sync import Sync, SyncOptions
 from tests.e2e.harness import AS_OF, Rig
 
 PREFIXES = ("SF_", "MAP_", "CONNECTOR_", "MARKETO_", "HUBSPOT_")

@@ -142,7 +142,7 @@ def test_hundreds_of_duplicate_members_are_reconciled_not_crashed(tmp_path: Path
     500 people) at once, which are looked up (split queries) and reconciled."""
     from connector.datagen import generate
     from connector.emulator.testing import inprocess_emulator
-    from connector.sync import Sync, SyncOptions
+    from connector.run.sync import Sync, SyncOptions
     from tests.e2e.harness import AS_OF
     from tests.reliability.faults_helpers import full_snapshot, no_duplicates, rig_for
 

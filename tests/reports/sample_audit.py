@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from connector.audit import rules
 from connector.audit.run import AuditResult
-from connector.plan import PlannedWrite
+from connector.plan.model import PlannedWrite
 
 AS_OF = datetime(2026, 11, 1, 12, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-import connector.sync as sync_module
+import connector.run.sync as sync_module
 from connector.config import (
     ConnectorSettings,
     HubSpotSettings,
@@ -24,9 +24,9 @@ from connector.config import (
 from connector.errors import SourceError
 from connector.mappings import Mappings
 from connector.models import Origin, Person, Program, Rejection, Touch
+from connector.run.sync import LEDGER_BATCH, Sync, SyncOptions, fewer_gc_passes
 from connector.sources.base import ReaderState, SourceItem
 from connector.state.store import StateStore
-from connector.sync import LEDGER_BATCH, Sync, SyncOptions, fewer_gc_passes
 
 AS_OF = datetime(2024, 6, 1, tzinfo=UTC)
 

@@ -16,21 +16,21 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from connector.audit.problems import person_problems
-from connector.campaigns import member_states
-from connector.cycles import build_cycles
+from connector.engine.campaigns import member_states
 from connector.engine.context import Target
+from connector.engine.cycles import build_cycles
+from connector.engine.identity import primary_person
 from connector.engine.person import desired_person
+from connector.engine.policies import FieldDecision
 from connector.engine.score_json import (
     account_scores_json,
     lifecycle_json,
     person_scores_json,
 )
 from connector.errors import ConfigError
-from connector.identity import primary_person
 from connector.mappings import Mappings
 from connector.models import Person
-from connector.plan import diff_record
-from connector.policies import FieldDecision
+from connector.plan.model import diff_record
 from connector.run.gather import gather_targets
 from connector.state.store import StateStore
 from connector.values import Link

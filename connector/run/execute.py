@@ -17,12 +17,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from connector.campaigns import furthest
 from connector.dead_letter_keys import dead_letter_key, resolved_keys
+from connector.engine.campaigns import furthest
 from connector.errors import ConnectorError
 from connector.mappings import Mappings
-from connector.mirror import MirrorSpec, mirror_specs
-from connector.plan import Plan, PlannedWrite, PlanStep
+from connector.plan.model import Plan, PlannedWrite, PlanStep
+from connector.run.mirror import MirrorSpec, mirror_specs
 from connector.salesforce import soql
 from connector.salesforce.client import SalesforceClient
 from connector.salesforce.writer import NOT_ATTEMPTED, RecordResult, WriteOp, Writer

@@ -30,17 +30,17 @@ from connector.errors import (
     SourceQuotaExhausted,
 )
 from connector.mappings import Mappings
-from connector.mirror import MirrorRefresh, refresh_mirror
 from connector.models import Person, Program, Rejection, TargetAccount, Touch
-from connector.plan import Plan
-from connector.planner import Planner
+from connector.plan.model import Plan
+from connector.plan.planner import Planner
+from connector.run.execute import ExecutionOutcome, Executor
+from connector.run.mirror import MirrorRefresh, refresh_mirror
+from connector.run.preflight import login_first
 from connector.salesforce import DescribeCache, SalesforceClient, Writer, require_valid_mappings
 from connector.salesforce.writer import WriteOutcome
 from connector.sources import open_source
 from connector.state.orphans import reconcile_orphan_touches
 from connector.state.store import StateStore
-from connector.sync_execute import ExecutionOutcome, Executor
-from connector.sync_preflight import login_first
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ class Sync:
     # --------------------------------------------------------------- run
 
     def run(self, options: SyncOptions) -> SyncResult:
-        from connector.dry_run import ScratchStore, run_dry
+        from connector.run.dry_run import ScratchStore, run_dry
 
         if options.dry_run and not isinstance(self.store, ScratchStore):
             return run_dry(self, options)  # plans on a copy: the state stays as it was

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
-from connector.campaigns import (
+from connector.engine.account_values import desired_account
+from connector.engine.campaigns import (
     SALESFORCE_DEFAULT_STATUSES,
     campaign_fields,
     furthest,
@@ -21,11 +22,8 @@ from connector.campaigns import (
     program_levels,
     status_specs,
 )
-from connector.engine.account_values import desired_account
 from connector.engine.context import PersonContext, Target
-from connector.engine.lifecycle import LifecycleRules
-from connector.engine.person import desired_person
-from connector.identity import (
+from connector.engine.identity import (
     Match,
     MemoryIndex,
     group_new_leads,
@@ -33,10 +31,12 @@ from connector.identity import (
     match_person,
     primary_person,
 )
+from connector.engine.lifecycle import LifecycleRules
+from connector.engine.person import desired_person
+from connector.engine.policies import canonical
 from connector.mappings import Mappings
 from connector.models import Person, Program
-from connector.plan import Plan, PlannedWrite, diff_record
-from connector.policies import canonical
+from connector.plan.model import Plan, PlannedWrite, diff_record
 from connector.run.gather import gather_accounts, gather_targets
 from connector.sfid import to18
 from connector.state.funnel_facts import AccountFact, stage_facts

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from connector.engine.policies import FieldDecision, canonical, decide
 from connector.mappings import FieldDecl, ObjectDecl
-from connector.policies import FieldDecision, canonical, decide
 from connector.state.funnel_facts import AccountFact, StageFact
 from connector.state.store import Finding
 from connector.values import Link

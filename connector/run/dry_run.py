@@ -23,7 +23,7 @@ from connector.errors import ConnectorError
 from connector.state.store import StateStore
 
 if TYPE_CHECKING:
-    from connector.sync import Sync, SyncOptions, SyncResult
+    from connector.run.sync import Sync, SyncOptions, SyncResult
 
 
 class ScratchStore(StateStore):
@@ -51,7 +51,7 @@ def scratch_copy(store: StateStore) -> Iterator[ScratchStore]:
 
 def run_dry(sync: Sync, options: SyncOptions) -> SyncResult:
     """Run ``sync`` as a dry run on a scratch copy; record only its history row."""
-    from connector.sync import Sync
+    from connector.run.sync import Sync
 
     run_id = sync.store.start_run("sync-dry-run", options.as_of)
     try:

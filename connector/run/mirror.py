@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from connector.cycles import STATUS_OBSERVED
+from connector.engine.cycles import STATUS_OBSERVED
 from connector.mappings import Mappings
 from connector.normalize import parse_timestamp, website_domain
 from connector.record_form import digest
