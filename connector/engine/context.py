@@ -4,7 +4,7 @@ everything known about the MAP people behind it (filled by ``run.gather``)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,16 +12,17 @@ from connector.models import Person, Touch
 from connector.values import MirrorRow
 
 
-@dataclass
+@dataclass(slots=True)
 class Target:
-    """One Salesforce person record and every MAP person behind it."""
+    """One Salesforce person record and every MAP person behind it (a run holds
+    one per person in scope: slots and a shared empty set keep that small)."""
 
     key: str                      # sf id, or "new:<primary map id>"
     sobject: str                  # Lead | Contact
     sf_id: str | None
     map_ids: list[str]
     ref: str = ""
-    converted_from: set[str] = field(default_factory=set)
+    converted_from: frozenset[str] = frozenset()
     # create_leads: mql -- create only once the person reached MQL
     require_mql: bool = False
     map_mql: bool = False  # the MAP's own stage says MQL or later

@@ -234,7 +234,7 @@ class Planner:
                     match.sf_id, Target(match.sf_id, match.sobject, match.sf_id, []))
                 target.map_ids.append(map_id)
                 if "converted_from" in match.detail:
-                    target.converted_from.add(str(match.detail["converted_from"]))
+                    target.converted_from |= {str(match.detail["converted_from"])}
                 self._link(plan, person, match, index)
         # People outside the scope who share a record with someone inside it
         # contribute their touches too.
