@@ -206,7 +206,9 @@ def refresh_mirror(
                               extra_where=spec.where, bulk_above=BULK_READ_THRESHOLD)
         started = datetime.now(UTC)
         types: dict[str, str] | None = None
-        seen: set[str] = set()
+        seen = 0
+        if since is None:
+            store.mirror_seen_reset()
         batch: list[MirrorRow] = []
         with store.transaction():
             for raw in reader:
@@ -218,19 +220,23 @@ def refresh_mirror(
                     cast(Mapping[str, str], raw), types) if types is not None else dict(raw)
                 row = spec.to_row(record)
                 _stable(row.fields)
-                seen.add(row.id)
+                seen += 1
                 batch.append(row)
                 if len(batch) >= BATCH:
+                    if since is None:
+                        store.mirror_seen_add([r.id for r in batch])
                     result.statuses += _flush(store, run_id, spec.sobject, batch,
                                               result.changed[spec.sobject])
                     batch = []
                     if on_progress:
-                        on_progress(spec.sobject, len(seen))
+                        on_progress(spec.sobject, seen)
+            if since is None:
+                store.mirror_seen_add([r.id for r in batch])
             result.statuses += _flush(store, run_id, spec.sobject, batch,
                                       result.changed[spec.sobject])
             if since is None:
                 result.full.add(spec.sobject)
-                gone = [r.id for r in store.mirror_all(spec.sobject) if r.id not in seen]
+                gone = store.mirror_unseen(spec.sobject)
                 store.mirror_mark_deleted(spec.sobject, gone)
                 result.deleted[spec.sobject].update(gone)
             else:
@@ -249,7 +255,7 @@ def refresh_mirror(
                 store.set_watermark(run_id, "salesforce", spec.sobject,
                                     mark.astimezone(UTC).isoformat())
         if on_progress:
-            on_progress(spec.sobject, len(seen))
+            on_progress(spec.sobject, seen)
     return result
 
 

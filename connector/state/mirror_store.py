@@ -97,6 +97,23 @@ class MirrorStore(StoreBase):
                         f"is_deleted = 0 AND {column} IN ({{in}})", list(values), (sobject,))
         return self._mirror_rows(rows)
 
+    # A full read finds deletions set-wise: the ids it saw go to a temp table and
+    # the live rows not among them are gone (no decoding, no set of every id).
+    def mirror_seen_reset(self) -> None:
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS mirror_seen "
+                        "(id TEXT PRIMARY KEY) WITHOUT ROWID")
+        self.db.execute("DELETE FROM temp.mirror_seen")
+
+    def mirror_seen_add(self, ids: Sequence[str]) -> None:
+        self.db.executemany("INSERT OR IGNORE INTO temp.mirror_seen (id) VALUES (?)",
+                            [(record_id,) for record_id in ids])
+
+    def mirror_unseen(self, sobject: str) -> list[str]:
+        """Live mirror rows of ``sobject`` the full read did not return."""
+        return [r[0] for r in self.db.execute(
+            "SELECT id FROM sf_records WHERE sobject = ? AND is_deleted = 0 AND id NOT IN "
+            "(SELECT id FROM temp.mirror_seen)", (sobject,))]
+
     def mirror_all(self, sobject: str) -> Iterator[MirrorRow]:
         cur = self.db.execute(f"SELECT {self._MIRROR_COLS} FROM sf_records WHERE sobject = ? "
                               "AND is_deleted = 0", (sobject,))

@@ -142,3 +142,19 @@ def test_a_linked_lead_deleted_in_a_merge_relinks_to_the_survivor(rig: Rig) -> N
     assert [(r["Id"], r["Original_Source__c"]) for r in leads] == [(survivor["id"], "Webinar")]
     members = rig.query("SELECT LeadId FROM CampaignMember")
     assert [m["LeadId"] for m in members] == [survivor["id"]]
+
+
+def test_a_full_read_finds_records_deleted_since_and_keeps_the_rest(rig: Rig) -> None:
+    """A full read sees no deletions through queryAll: what it did not return is gone."""
+    sf = rig.org.salesforce()
+    kept = sf.Lead.create({"LastName": "K", "Company": "Acme", "Email": "kim@acme.com"})["id"]
+    gone = sf.Lead.create({"LastName": "G", "Company": "Acme", "Email": "gil@acme.com"})["id"]
+    rig.export().person("P1", "kim@acme.com").program("W1", "Webinar") \
+        .touch("t1", "P1", "webinar_registered", 1, "W1").write()
+    rig.sync()
+    sf.Lead.delete(gone)
+    result = rig.sync(full=True)
+    assert result.status == "ok", result.as_json()
+    db = rig.store().db
+    state = dict(db.execute("SELECT id, is_deleted FROM sf_records WHERE sobject = 'Lead'"))
+    assert state == {kept: 0, gone: 1}
