@@ -21,12 +21,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 from connector.engine.domains import domain_keys, registered_domain
 from connector.models import Person
 from connector.sfid import to18
 from connector.values import Link, MirrorRow
+
+
+class _Dated(Protocol):
+    @property
+    def map_id(self) -> str: ...
+    @property
+    def created_at(self) -> datetime | None: ...
+
+
+P = TypeVar("P", bound=_Dated)
 
 
 class CandidateIndex(Protocol):
@@ -137,7 +148,25 @@ def _follow_previous(previous: Link, index: CandidateIndex) -> Match | None:
     return Match(previous.sobject, previous.sf_id, previous.rule, detail)
 
 
-def primary_person(people: Iterable[Person]) -> Person:
+@dataclass(frozen=True, slots=True)
+class Unmatched:
+    """What creating a Lead for an unmatched MAP person needs: a first sync of a
+    large org holds one per person, so not the whole Person."""
+
+    map_id: str
+    email: str | None
+    email_valid: bool
+    email_problem: str | None
+    created_at: datetime | None
+    map_lifecycle_stage: str | None
+
+    @classmethod
+    def of(cls, person: Person) -> Unmatched:
+        return cls(person.map_id, person.email, person.email_valid, person.email_problem,
+                   person.created_at, person.map_lifecycle_stage)
+
+
+def primary_person(people: Iterable[P]) -> P:
     """The person whose MAP id a shared Salesforce record carries: the oldest."""
     return min(people, key=lambda p: (
         p.created_at.isoformat() if p.created_at else "9999", p.map_id))
@@ -204,9 +233,9 @@ class MemoryIndex:
         return self._by_key.get(("Account", domain.lower()), [])
 
 
-def group_new_leads(people: Mapping[str, Person]) -> dict[str, list[str]]:
+def group_new_leads(people: Mapping[str, Unmatched]) -> dict[str, list[str]]:
     """Unmatched people sharing an email become one new Lead: primary map id -> group."""
-    by_email: dict[str, list[Person]] = {}
+    by_email: dict[str, list[Unmatched]] = {}
     for person in people.values():
         if person.email and person.email_valid:
             by_email.setdefault(person.email, []).append(person)

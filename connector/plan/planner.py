@@ -26,6 +26,7 @@ from connector.engine.context import PersonContext, Target
 from connector.engine.identity import (
     Match,
     MemoryIndex,
+    Unmatched,
     group_new_leads,
     match_account,
     match_person,
@@ -212,7 +213,7 @@ class Planner:
         """Pass 1: match everyone in scope, keeping only the matches (links and
         findings go to ``plan``); the Salesforce records to plan, by key."""
         targets: dict[str, Target] = {}
-        unmatched: dict[str, Person] = {}
+        unmatched: dict[str, Unmatched] = {}
         scope_list = sorted(scope)
         plan.people_in_scope = len(scope_list)
         links_before = self.store.links(scope_list)
@@ -226,7 +227,7 @@ class Planner:
                     continue
                 match = match_person(person, index, links_before.get(map_id))
                 if match is None:
-                    unmatched[map_id] = person
+                    unmatched[map_id] = Unmatched.of(person)
                     self.new_lead_accounts[map_id] = match_account(
                         person, None, index, self.mappings.sync.free_mail_domains)[0]
                     continue
@@ -322,7 +323,7 @@ class Planner:
         rows.extend(self.store.mirror_by("Account", "map_key", sorted(domains)))
         return _Index(rows)
 
-    def _plan_new_leads(self, plan: Plan, unmatched: Mapping[str, Person],
+    def _plan_new_leads(self, plan: Plan, unmatched: Mapping[str, Unmatched],
                         targets: dict[str, Target]) -> None:
         policy = self.mappings.sync.create_leads
         for person in unmatched.values():

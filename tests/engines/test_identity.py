@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from connector.engine.identity import MemoryIndex, group_new_leads, match_account, match_person
+from connector.engine.identity import (
+    MemoryIndex,
+    Unmatched,
+    group_new_leads,
+    match_account,
+    match_person,
+)
 from connector.sfid import make_id
 from connector.state.store import Link, MirrorRow
 from tests.factories import mappings, person
@@ -128,5 +134,5 @@ def test_people_sharing_an_email_become_one_new_lead_for_the_oldest() -> None:
     a = person("M-2", "Ada@Acme.com ", created_at=datetime(2025, 1, 1, tzinfo=UTC))
     b = person("M-1", "ada@acme.com", created_at=datetime(2025, 6, 1, tzinfo=UTC))
     c = person("M-3", "bob@acme.com")
-    groups = group_new_leads({p.map_id: p for p in (a, b, c)})
+    groups = group_new_leads({p.map_id: Unmatched.of(p) for p in (a, b, c)})
     assert groups == {"M-2": ["M-1", "M-2"], "M-3": ["M-3"]}
