@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 from typing import Any, TypeVar
@@ -88,6 +89,9 @@ class SalesforceClient:
         self.backoff = backoff or Backoff()
         self.retries = 0
         self.refreshes = 0
+        # one call at a time: a read-ahead thread may page a query while the run
+        # asks for something else (a describe), and the budget counts every call
+        self._lock = threading.RLock()
         self._token: Token | None = None
         self._sf: Salesforce | None = None
         self._connected = False
@@ -149,13 +153,14 @@ class SalesforceClient:
         """Run one API call: budget check, retries, one session refresh."""
 
         def attempt() -> T:
-            self.budget.reserve(1, what)
-            try:
-                return fn(self.sf)
-            except ConnectorError:
-                raise
-            except Exception as exc:
-                raise translate(exc, headers=self._last_headers) from exc
+            with self._lock:
+                self.budget.reserve(1, what)
+                try:
+                    return fn(self.sf)
+                except ConnectorError:
+                    raise
+                except Exception as exc:
+                    raise translate(exc, headers=self._last_headers) from exc
 
         def on_retry(exc: ConnectorError, attempt_no: int, delay: float) -> None:
             self.retries += 1
@@ -176,8 +181,9 @@ class SalesforceClient:
                         hint=self.auth.settings_hint(),
                     ) from exc
                 log.info("session expired during %s; logging in again", what)
-                self.refreshes += 1
-                self._login()
+                with self._lock:
+                    self.refreshes += 1
+                    self._login()
                 refreshed = True
 
     # --------------------------------------------------------------- REST

@@ -16,6 +16,7 @@ from typing import Any
 from connector.normalize import parse_timestamp
 from connector.salesforce import soql
 from connector.salesforce.client import SalesforceClient
+from connector.salesforce.prefetch import prefetch
 
 DEFAULT_LOOKBACK = timedelta(minutes=10)
 
@@ -34,6 +35,7 @@ class ChangeReader:
         extra_where: str | None = None,
         bulk: bool = False,
         bulk_above: int | None = None,
+        read_ahead: bool = True,
     ) -> None:
         self.client = client
         self.sobject = sobject
@@ -46,6 +48,8 @@ class ChangeReader:
         # turns True before the first row is yielded).
         self.bulk = bulk
         self.bulk_above = bulk_above
+        # pages are read in a background thread while the caller stores these
+        self.read_ahead = read_ahead
         self.total: int | None = None
         self.watermark: datetime | None = since
         self.count = 0
@@ -74,6 +78,8 @@ class ChangeReader:
                 rows = self.client.bulk_query(self.statement())
         else:
             rows = self.client.query(self.statement())
+        if self.read_ahead:
+            rows = prefetch(rows)
         latest = ""  # one response uses one UTC format, whose text order is time order
         try:
             for row in rows:

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from connector import sync as sync_module
 from connector.datagen import GeneratedData, generate
 from connector.emulator.testing import inprocess_emulator
 from connector.normalize import parse_timestamp
 from connector.plan.model import Plan
+from connector.run import sync as sync_module
 from connector.run.explain import explain_person
 from connector.salesforce.writer import BULK_EXPECTED_POLLS
 from tests.e2e.harness import AS_OF, Rig, snapshot
