@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from connector.errors import StateError
 from connector.models import Person, Program, TargetAccount, Touch
 from connector.redact import redact
+from connector.run.status import SUCCEEDED, RunStatus
 from connector.state.base import _iso
 from connector.state.dead_letters import DeadLetter as DeadLetter
 from connector.state.dead_letters import DeadLetterStore
@@ -165,11 +166,11 @@ class StateStore(MirrorStore, DeadLetterStore):
 
     def start_run(self, kind: str, as_of: datetime) -> int:
         cur = self.db.execute(
-            "INSERT INTO runs (kind, started_at, as_of, status) VALUES (?, ?, ?, 'running')",
-            (kind, _iso(datetime.now(UTC)), _iso(as_of)))
+            "INSERT INTO runs (kind, started_at, as_of, status) VALUES (?, ?, ?, ?)",
+            (kind, _iso(datetime.now(UTC)), _iso(as_of), RunStatus.RUNNING))
         return int(cur.lastrowid or 0)
 
-    def finish_run(self, run_id: int, status: str, summary: Mapping[str, Any]) -> None:
+    def finish_run(self, run_id: int, status: RunStatus, summary: Mapping[str, Any]) -> None:
         self.db.execute(
             "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE run_id = ?",
             (_iso(datetime.now(UTC)), status, redact(json.dumps(summary, default=str)), run_id))
@@ -177,8 +178,8 @@ class StateStore(MirrorStore, DeadLetterStore):
     def last_completed_run(self, kind: str) -> int | None:
         """The last run of ``kind`` that finished (all records written or dead-lettered)."""
         row = self.db.execute(
-            "SELECT max(run_id) FROM runs WHERE kind = ? AND status IN ('ok', 'partial')",
-            (kind,)).fetchone()
+            "SELECT max(run_id) FROM runs WHERE kind = ? AND status IN (?, ?)",
+            (kind, *SUCCEEDED)).fetchone()
         return int(row[0]) if row and row[0] is not None else None
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
