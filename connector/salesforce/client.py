@@ -21,9 +21,10 @@ from simple_salesforce.util import call_salesforce
 
 from connector.config import SalesforceSettings
 from connector.errors import AuthError, ConnectorError, SessionExpired
+from connector.retry import Backoff, retrying
 from connector.salesforce.auth import Authenticator, Token
 from connector.salesforce.budget import ApiBudget, CallLog
-from connector.salesforce.retry import Backoff, retrying, translate
+from connector.salesforce.retry import translate
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -149,7 +150,6 @@ class SalesforceClient:
         """Run one API call: budget check, retries, one session refresh."""
 
         def attempt() -> T:
-            self.budget.reserve(1, what)
             try:
                 return fn(self.sf)
             except ConnectorError:
@@ -159,14 +159,14 @@ class SalesforceClient:
 
         def on_retry(exc: ConnectorError, attempt_no: int, delay: float) -> None:
             self.retries += 1
-            log.warning("%s failed (%s); retry %d in %.1fs", what, exc.message, attempt_no,
-                        delay)
 
         refreshed = False
         while True:
             try:
                 return retrying(attempt, attempts=self.settings.max_attempts,
-                                backoff=self.backoff, sleep=self.sleep, on_retry=on_retry)
+                                backoff=self.backoff, sleep=self.sleep,
+                                spend=lambda: self.budget.reserve(1, what), what=what,
+                                on_retry=on_retry)
             except SessionExpired as exc:
                 if refreshed or not self.auth.can_refresh:
                     raise AuthError(

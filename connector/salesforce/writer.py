@@ -39,8 +39,9 @@ from connector.errors import (
     ConnectorError,
     RetriableApiError,
 )
+from connector.retry import Backoff
 from connector.salesforce.client import SalesforceClient
-from connector.salesforce.retry import RETRIABLE_RECORD_CODES, Backoff
+from connector.salesforce.retry import RETRIABLE_RECORD_CODES
 from connector.values import WriteAction
 
 log = logging.getLogger(__name__)

@@ -94,7 +94,7 @@ class MarketoClient:
     def _access_token(self) -> str:
         if self._token is None or self._clock.monotonic() >= self._token_expires:
             self._token = with_retries(self._fetch_token, clock=self._clock,
-                                       attempts=self._attempts)
+                                       attempts=self._attempts, what="Marketo identity")
         return self._token
 
     def _fetch_token(self) -> str:
@@ -135,20 +135,21 @@ class MarketoClient:
 
         A rejected token is refreshed and the call retried once; throttling and
         transient errors are retried with backoff inside the budget."""
+        what = f"Marketo {path}"
         try:
             return with_retries(lambda: self._call(path, params, stream), clock=self._clock,
-                                attempts=self._attempts)
+                                attempts=self._attempts, what=what, spend=self._budget.spend)
         except _TokenRejected:
             self._token = None
             try:
                 return with_retries(lambda: self._call(path, params, stream),
-                                    clock=self._clock, attempts=self._attempts)
+                                    clock=self._clock, attempts=self._attempts, what=what,
+                                    spend=self._budget.spend)
             except _TokenRejected as exc:
                 raise AuthError(f"Marketo rejected a fresh access token: {exc}") from None
 
     def _call(self, path: str, params: dict[str, Any] | None, stream: str) -> dict[str, Any]:
         token = self._access_token()
-        self._budget.spend()
         self._limiter.acquire()
         with self._slots:
             try:

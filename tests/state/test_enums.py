@@ -41,7 +41,7 @@ def test_metrics_statuses_and_audit_categories_keep_their_order_and_type() -> No
     assert FINISHED == ("ok", "partial", "stopped", "dry-run", "failed")
     assert SUCCEEDED == ("ok", "partial")
     # the report order, as plain strings (charts and CSV columns serialise them)
-    assert CATEGORIES == tuple(m.value for m in FindingCategory)
+    assert tuple(m.value for m in FindingCategory) == CATEGORIES
     assert all(type(c) is str for c in CATEGORIES)
 
 
