@@ -25,6 +25,7 @@ from connector.errors import (
     SourceQuotaExhausted,
     SourceRateLimited,
 )
+from connector.errors import HubSpotTransientError as HubSpotTransientError  # re-exported
 from connector.retry import parse_retry_after
 from connector.sources.api_support import CallBudget, SlidingWindowLimiter, with_retries
 from connector.sources.base import ReadSummary
@@ -33,12 +34,6 @@ from connector.sources.clock import Clock
 GENERAL_CALLS, GENERAL_PERIOD = 100, 10.0
 SEARCH_CALLS, SEARCH_PERIOD = 5, 1.0
 MAX_ATTEMPTS = 6
-
-
-class HubSpotTransientError(SourceError):
-    """A 5xx or an unreadable body; retried with backoff."""
-
-    retriable = True
 
 
 def _header_number(response: httpx.Response, name: str) -> float | None:

@@ -22,7 +22,9 @@ from connector.errors import (
     SourceError,
     SourceQuotaExhausted,
     SourceRateLimited,
+    SourceTokenRejected,
 )
+from connector.errors import MarketoTransientError as MarketoTransientError  # re-exported
 from connector.redact import register as register_secret
 from connector.sources.api_support import CallBudget, SlidingWindowLimiter, with_retries
 from connector.sources.base import ReadSummary
@@ -42,14 +44,7 @@ QUOTA_CODE = "607"
 NO_DATA_CODE = "702"
 
 
-class MarketoTransientError(SourceError):
-    """Marketo timed out or was briefly unavailable; retried with backoff."""
-
-    retriable = True
-
-
-class _TokenRejected(SourceError):
-    """601/602: the access token is invalid or expired."""
+_TokenRejected = SourceTokenRejected  # 601/602: refresh the token, retry once
 
 
 def _require(value: object, name: str) -> None:
