@@ -17,6 +17,9 @@ everywhere and lives here once:
 - log each retry (what failed, why, which attempt, how long the pause);
 - sleep through an injectable function, so tests run without waiting.
 
+``poll`` is the same idea for a job that is still running (a Bulk 2.0 job):
+back off between checks, and give up with the connector's error at a deadline.
+
 Deciding what is retriable is a classifier passed in (by default the error
 class's own ``retriable`` flag).
 """
@@ -147,4 +150,25 @@ def retrying(
     return runner(attempt)
 
 
-__all__ = ["Backoff", "Classifier", "is_retriable", "parse_retry_after", "retrying"]
+def poll(check: Callable[[], T], done: Callable[[T], bool], *,
+         sleep: Callable[[float], None] = time.sleep, first: float = 0.25,
+         maximum: float = 10.0, timeout: float = 3600.0,
+         on_timeout: Callable[[T, float], ConnectorError]) -> T:
+    """Call ``check`` until ``done`` says its result is final (a Bulk job that ended),
+    pausing ``first`` seconds, doubling up to ``maximum``: a quick job is seen
+    quickly, a slow one costs few calls. Once ``timeout`` seconds were spent
+    waiting, ``on_timeout(last result, timeout)`` is raised."""
+    delay = first
+    waited = 0.0
+    while True:
+        result = check()
+        if done(result):
+            return result
+        if waited >= timeout:
+            raise on_timeout(result, timeout)
+        sleep(delay)
+        waited += delay
+        delay = min(maximum, delay * 2)
+
+
+__all__ = ["Backoff", "Classifier", "is_retriable", "parse_retry_after", "poll", "retrying"]

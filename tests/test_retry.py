@@ -21,7 +21,7 @@ from connector.errors import (
     SourceQuotaExhausted,
     SourceRateLimited,
 )
-from connector.retry import Backoff, is_retriable, parse_retry_after, retrying
+from connector.retry import Backoff, is_retriable, parse_retry_after, poll, retrying
 
 NOW = datetime(2026, 3, 5, 12, 0, 0, tzinfo=UTC)
 
@@ -169,3 +169,36 @@ def test_each_retry_is_logged_and_reported_but_not_after_the_last(
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 2
     assert lines[0].startswith("query Lead failed (busy); retry 1 in ")
+
+
+@pytest.mark.parametrize(("states", "timeout", "sleeps", "ends"), [
+    pytest.param(["JobComplete"], 60.0, [], "JobComplete", id="already-done"),
+    pytest.param(["InProgress"] * 6 + ["JobComplete"], 3600.0,
+                 [0.25, 0.5, 1.0, 2.0, 4.0, 8.0], "JobComplete", id="doubles"),
+    pytest.param(["InProgress"] * 9 + ["Failed"], 3600.0,
+                 [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0], "Failed",
+                 id="capped-at-maximum"),
+    pytest.param(["InProgress"] * 20, 1.5, [0.25, 0.5, 1.0], None, id="deadline"),
+])
+def test_poll_backs_off_until_done_or_the_deadline(states: list[str], timeout: float,
+                                                   sleeps: list[float],
+                                                   ends: str | None) -> None:
+    pending = iter(states)
+    slept: list[float] = []
+
+    def check() -> dict[str, str]:
+        return {"state": next(pending)}
+
+    def done(info: dict[str, str]) -> bool:
+        return info["state"] in ("JobComplete", "Failed")
+
+    def late(info: dict[str, str], limit: float) -> ConnectorError:
+        return ConnectorError(f"still {info['state']} after {limit:.0f}s")
+
+    if ends is None:
+        with pytest.raises(ConnectorError, match="still InProgress after 2s"):
+            poll(check, done, sleep=slept.append, timeout=timeout, on_timeout=late)
+    else:
+        assert poll(check, done, sleep=slept.append, timeout=timeout,
+                    on_timeout=late)["state"] == ends
+    assert slept == sleeps

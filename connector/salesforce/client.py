@@ -21,7 +21,7 @@ from simple_salesforce.util import call_salesforce
 
 from connector.config import SalesforceSettings
 from connector.errors import AuthError, ConnectorError, SessionExpired
-from connector.retry import Backoff, retrying
+from connector.retry import Backoff, poll, retrying
 from connector.salesforce.auth import Authenticator, Token
 from connector.salesforce.budget import ApiBudget, CallLog
 from connector.salesforce.retry import translate
@@ -254,19 +254,12 @@ class SalesforceClient:
     def bulk_wait(self, job_id: str, *, is_query: bool = False,
                   timeout: float = 3600.0) -> dict[str, Any]:
         """Poll until the job reaches a terminal state, backing off to 10 s."""
-        delay = 0.25
-        waited = 0.0
-        while True:
-            info = self.bulk_job(job_id, is_query=is_query)
-            if info.get("state") in TERMINAL_JOB_STATES:
-                return info
-            if waited >= timeout:
-                raise ConnectorError(f"Bulk 2.0 job {job_id} still {info.get('state')} "
-                                     f"after {timeout:.0f}s",
-                                     hint="check Setup > Bulk Data Load Jobs in the org")
-            self.sleep(delay)
-            waited += delay
-            delay = min(10.0, delay * 2)
+        return poll(lambda: self.bulk_job(job_id, is_query=is_query),
+                    lambda info: info.get("state") in TERMINAL_JOB_STATES,
+                    sleep=self.sleep, first=0.25, maximum=10.0, timeout=timeout,
+                    on_timeout=lambda info, limit: ConnectorError(
+                        f"Bulk 2.0 job {job_id} still {info.get('state')} after {limit:.0f}s",
+                        hint="check Setup > Bulk Data Load Jobs in the org"))
 
     def bulk_results(self, sobject: str, job_id: str, which: str) -> list[dict[str, str]]:
         """successfulResults / failedResults / unprocessedrecords as CSV rows."""
