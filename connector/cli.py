@@ -21,6 +21,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 
 from connector.errors import ConfigError, ConnectorError
+from connector.run.status import RunStatus
 
 T = TypeVar("T")
 
@@ -61,7 +62,7 @@ def _fail(exc: ConnectorError) -> NoReturn:
 
     if _JSON_OUTPUT:
         # machines reading stdout get an object even when the command fails
-        _emit_json({"status": "failed", "error": exc.message, "hint": exc.hint,
+        _emit_json({"status": RunStatus.FAILED, "error": exc.message, "hint": exc.hint,
                     "exit_code": exc.exit_code})
     if _LOG_FORMAT == "json":
         logging.getLogger("connector").error(

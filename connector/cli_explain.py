@@ -21,6 +21,7 @@ from connector.cli import (
     _parse_as_of,
 )
 from connector.errors import ConfigError
+from connector.run.status import RunStatus
 
 explain_app = typer.Typer(no_args_is_help=True, help="Say why a record looks the way it does.")
 
@@ -69,7 +70,7 @@ def attribution_run_cmd(
                                         models=model or None,  # type: ignore[arg-type]
                                         dry_run=dry_run).run(run_id)
             except BaseException as exc:
-                store.finish_run(run_id, "failed", {"error": str(exc)})
+                store.finish_run(run_id, RunStatus.FAILED, {"error": str(exc)})
                 raise
             store.finish_run(run_id, result.status, result.as_json())
         finally:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from connector.errors import ConnectorError
+from connector.run.status import SUCCEEDED
 
 PERMISSION_SET = "MAP_Connector_Integration"
 # The objects the sync writes and how: (create, edit). The rest is read.
@@ -130,7 +131,7 @@ def estimate_next_run(last_runs: Sequence[Mapping[str, Any]], open_dead_letters:
     retries = math.ceil(open_dead_letters / COLLECTION_SIZE)
     for run in last_runs:
         summary = run.get("summary") or {}
-        if run.get("status") in ("ok", "partial") and "api_calls" in summary:
+        if run.get("status") in SUCCEEDED and "api_calls" in summary:
             calls = int(summary["api_calls"]) + retries
             return calls, f"like run {run.get('run_id')} ({summary['api_calls']} calls)" + \
                 (f" plus {retries} for records waiting for replay" if retries else "")

@@ -23,6 +23,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from connector.run.status import RunStatus
+
 LogFormat = Literal["text", "json"]
 ENV_VAR = "CONNECTOR_LOG_FORMAT"
 REDACTED = "***"
@@ -247,6 +249,7 @@ def log_run_finished(summary: dict[str, Any]) -> None:
         "api_calls": summary.get("api_calls", 0),
         "dead_letters": summary.get("dead_letters", 0),
     }
-    level = logging.INFO if summary.get("status") in ("ok", "dry-run") else logging.WARNING
+    quiet = (RunStatus.OK, RunStatus.DRY_RUN)
+    level = logging.INFO if summary.get("status") in quiet else logging.WARNING
     _events.log(level, "run %s finished: %s", summary.get("run_id"), summary.get("status"),
                 extra={"run_id": summary.get("run_id"), "phase": "finished", "counts": counts})

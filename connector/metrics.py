@@ -22,13 +22,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from connector.errors import ConnectorError
+from connector.run.status import FINISHED, SUCCEEDED, RunStatus
+from connector.state.dead_letters import DeadLetterKind
 
 T = TypeVar("T")
 
 ENV_VAR = "CONNECTOR_METRICS_FILE"
 PREFIX = "connector"
 OUTCOMES = ("created", "updated", "unchanged", "failed")
-STATUSES = ("ok", "partial", "stopped", "dry-run", "failed")
+STATUSES = FINISHED
 
 
 @dataclass
@@ -80,9 +82,10 @@ def figures_from_summary(summary: Mapping[str, Any], *, kind: str, exit_code: in
     objects = summary.get("objects") or {}
     by_kind = summary.get("dead_letters_by_kind") or {}
     ledger_counts = (summary.get("ledger") or {}).get("counts") or {}
-    rejected = int(ledger_counts.get("rejected", by_kind.get("rejected_input", 0)) or 0)
+    rejected = int(ledger_counts.get(
+        "rejected", by_kind.get(DeadLetterKind.REJECTED_INPUT, 0)) or 0)
     org = org_usage or {}
-    status = str(summary.get("status", "failed"))
+    status = str(summary.get("status", RunStatus.FAILED))
     return RunFigures(
         run_id=summary.get("run_id"), kind=kind, status=status, exit_code=exit_code,
         finished_at=finished_at, duration_seconds=float(summary.get("seconds") or 0.0),
@@ -92,7 +95,7 @@ def figures_from_summary(summary: Mapping[str, Any], *, kind: str, exit_code: in
         api_calls={str(k): int(v) for k, v in (summary.get("api_calls_by_kind") or {}).items()},
         org_used=org.get("used"), org_max=org.get("max"),
         findings={str(k): int(v) for k, v in (summary.get("findings") or {}).items()},
-        last_success=finished_at if status in ("ok", "partial") else last_success,
+        last_success=finished_at if status in SUCCEEDED else last_success,
     )
 
 
@@ -174,7 +177,7 @@ def write_atomically(path: Path, text: str) -> None:
 def last_success_from_runs(runs: Iterable[Mapping[str, Any]]) -> datetime | None:
     """The finish time of the newest run that completed (ok or partial)."""
     for run in runs:
-        if run.get("status") in ("ok", "partial") and run.get("finished_at"):
+        if run.get("status") in SUCCEEDED and run.get("finished_at"):
             return datetime.fromisoformat(str(run["finished_at"]))
     return None
 
@@ -225,7 +228,7 @@ class RunMetrics:
             finished_at=datetime.now(UTC), org_usage=result.api_calls.get("org_usage"),
             last_success=last_success_from_runs(store.runs(50)))
         summary["metrics"] = figures.as_json()
-        if result.status != "dry-run":
+        if result.status != RunStatus.DRY_RUN:
             self._write(figures)
         return summary
 
@@ -245,7 +248,7 @@ class RunMetrics:
         from connector.logs import current_run_id
 
         self._write(RunFigures(
-            run_id=current_run_id(), kind=self.kind, status="failed", exit_code=exit_code,
+            run_id=current_run_id(), kind=self.kind, status=RunStatus.FAILED, exit_code=exit_code,
             finished_at=datetime.now(UTC), duration_seconds=time.monotonic() - self.started,
             last_success=previous_last_success(self.path)))
 

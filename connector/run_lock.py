@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any
 
 from connector.errors import ConfigError, RunLocked
+from connector.run.status import RunStatus
 
 
 def lock_path(state: Path) -> Path:
@@ -107,7 +108,8 @@ def _running_run(state: Path) -> int | None:
     try:
         db = sqlite3.connect(f"file:{state}?mode=ro", uri=True, timeout=1)
         try:
-            row = db.execute("SELECT max(run_id) FROM runs WHERE status = 'running'").fetchone()
+            row = db.execute("SELECT max(run_id) FROM runs WHERE status = ?",
+                             (RunStatus.RUNNING,)).fetchone()
         finally:
             db.close()
     except sqlite3.Error:

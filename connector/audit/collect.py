@@ -29,6 +29,7 @@ from connector.run.mirror import BULK_READ_THRESHOLD, refresh_mirror
 from connector.salesforce import soql
 from connector.salesforce.client import SalesforceClient
 from connector.salesforce.describe import DescribeCache, require_valid_mappings
+from connector.state.dead_letters import DeadLetterKind
 from connector.state.store import StateStore
 
 from . import rules
@@ -146,7 +147,7 @@ def gather(client: SalesforceClient, store: StateStore, copy: StateStore, mappin
     rejections = [rules.RejectedRow(
         str(d.payload.get("kind") or "row"), d.file, d.row, d.field,
         d.payload.get("value"), d.message, d.payload.get("record_id"))
-        for d in store.dead_letters("rejected_input")]
+        for d in store.dead_letters(DeadLetterKind.REJECTED_INPUT)]
     rejected_people = {r.record_id.lower() for r in rejections
                        if r.kind == "person" and r.record_id}
     actual: dict[str, int] = {}
@@ -172,7 +173,7 @@ def gather(client: SalesforceClient, store: StateStore, copy: StateStore, mappin
         failures=[rules.WriteFailure(
             d.sobject, d.ref, d.map_id, d.payload.get("record_id"), d.error_code, d.message,
             tuple(d.payload.get("error_fields") or ()), d.attempts, d.created_at)
-            for d in store.dead_letters("failed_write")],
+            for d in store.dead_letters(DeadLetterKind.FAILED_WRITE)],
         rejections=rejections,
         expected=expected, actual=actual)
     on_phase("reading opportunities and attribution")

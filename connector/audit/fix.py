@@ -20,6 +20,7 @@ from connector.mappings import Mappings
 from connector.plan.model import Plan, PlannedWrite
 from connector.plan.planner import Planner
 from connector.run.execute import Executor
+from connector.run.status import RunStatus
 from connector.salesforce.client import SalesforceClient
 from connector.salesforce.writer import Writer
 from connector.state.store import StateStore
@@ -91,7 +92,8 @@ def execute_fix(client: SalesforceClient, store: StateStore, mappings: Mappings,
         return FixOutcome(True, None, planned, dropped_write_once=dropped)
     run_id = store.start_run("audit-fix", as_of)
     outcome = Executor(client, Writer(client), store, mappings, run_id).execute(fixes)
-    status = "stopped" if outcome.stopped else ("partial" if outcome.failed else "ok")
+    status = RunStatus.STOPPED if outcome.stopped else (
+        RunStatus.PARTIAL if outcome.failed else RunStatus.OK)
     result = FixOutcome(False, run_id, planned, outcome.objects, outcome.failed, dropped,
                         str(outcome.stopped) if outcome.stopped else None)
     store.finish_run(run_id, status, {"fix": result.as_dict(),

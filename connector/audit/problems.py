@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from connector.state.dead_letters import DeadLetterKind
 from connector.state.store import DeadLetter, StateStore
 
 from . import rules
@@ -21,7 +22,7 @@ def _concerns(dead: DeadLetter, key: str) -> bool:
     if (dead.map_id or "").lower() == low:
         return True
     payload = dead.payload
-    if dead.kind == "rejected_input":
+    if dead.kind == DeadLetterKind.REJECTED_INPUT:
         raw = payload.get("raw") or {}
         return low in {str(payload.get("record_id") or "").lower(),
                        str(raw.get("map_id") or "").lower(),
@@ -36,8 +37,9 @@ def person_problems(store: StateStore, key: str) -> list[dict[str, Any]]:
     failures = rules.failed_writes(rules.WriteFailure(
         d.sobject, d.ref, d.map_id, d.payload.get("record_id"), d.error_code, d.message,
         tuple(d.payload.get("error_fields") or ()), d.attempts, d.created_at)
-        for d in found if d.kind == "failed_write")
+        for d in found if d.kind == DeadLetterKind.FAILED_WRITE)
     rejected = rules.rejected_inputs(rules.RejectedRow(
         str(d.payload.get("kind") or "row"), d.file, d.row, d.field, d.payload.get("value"),
-        d.message, d.payload.get("record_id")) for d in found if d.kind == "rejected_input")
+        d.message, d.payload.get("record_id"))
+        for d in found if d.kind == DeadLetterKind.REJECTED_INPUT)
     return [f.as_dict() for f in (*rejected, *failures)]

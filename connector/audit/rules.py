@@ -19,11 +19,10 @@ from decimal import Decimal
 from typing import Any
 
 from connector.plan.model import PlannedWrite
+from connector.values import FindingCategory
 
-CATEGORIES = ("missing_in_salesforce", "missing_in_map", "field_drift",
-              "original_source_conflict", "duplicate", "campaign_member_gap",
-              "unmapped_program", "attribution_gap", "failed_write", "rejected_input",
-              "count_mismatch")
+# every category, in the order reports list them (plain strings, as output)
+CATEGORIES = tuple(c.value for c in FindingCategory)
 ATTRIBUTION_LOOKBACK = timedelta(days=365)  # DOMAIN.md's default lookback window
 CREDIT_TOLERANCE = Decimal("0.0001")
 
@@ -32,7 +31,7 @@ CREDIT_TOLERANCE = Decimal("0.0001")
 class AuditFinding:
     """One finding, in docs/interfaces.md's shape plus ``action`` and extra details."""
 
-    category: str
+    category: FindingCategory
     object: str | None
     record_id: str | None
     map_id: str | None
@@ -146,7 +145,7 @@ def missing_in_salesforce(writes: Iterable[PlannedWrite],
             detail = (f"MAP person {_lead_label(w)} has no Lead or Contact in Salesforce"
                       + (f"; its record {gone[0]} was deleted or merged away" if gone else ""))
             out.append(AuditFinding(
-                "missing_in_salesforce", "Lead", gone[0] if gone else None,
+                FindingCategory.MISSING_IN_SALESFORCE, "Lead", gone[0] if gone else None,
                 w.map_ids[0] if w.map_ids else None, None, None, w.fields.get("Email"),
                 detail, "run `connector sync --full` (or `connector audit --fix`) to create "
                         "it; restore it from the recycle bin instead if it was deleted by "
@@ -154,12 +153,13 @@ def missing_in_salesforce(writes: Iterable[PlannedWrite],
         elif w.sobject == "Campaign":
             pid = w.ref.split(":", 1)[1]
             out.append(AuditFinding(
-                "missing_in_salesforce", "Campaign", None, None, None, None, pid,
+                FindingCategory.MISSING_IN_SALESFORCE, "Campaign", None, None, None, None, pid,
                 f"MAP program {pid} ({w.fields.get('Name')}) has no Campaign in Salesforce",
                 "run `connector sync --full` to create it", {"key": pid}))
         elif "CampaignId" in w.fields:  # a status of an existing campaign
             out.append(AuditFinding(
-                "missing_in_salesforce", "CampaignMemberStatus", w.fields["CampaignId"], None,
+                FindingCategory.MISSING_IN_SALESFORCE, "CampaignMemberStatus",
+                w.fields["CampaignId"], None,
                 "Label", None, str(w.fields.get("Label")),
                 f"campaign {w.fields['CampaignId']} lacks member status "
                 f"{w.fields.get('Label')!r}", "run `connector sync --full` to add it",
@@ -185,7 +185,8 @@ def field_drift(writes: Iterable[PlannedWrite]) -> list[AuditFinding]:
                 detail = (f"{w.sobject} {w.record_id}.{name} is {text(have)!r}; the connector "
                           f"wants {text(want)!r} ({reason})")
             out.append(AuditFinding(
-                "field_drift", w.sobject, w.record_id, map_id, name, text(have), text(want),
+                FindingCategory.FIELD_DRIFT, w.sobject, w.record_id, map_id, name, text(have),
+                text(want),
                 detail, "run `connector sync` (or `connector audit --fix`) to put the "
                         "connector's value back; edit the MAP instead if Salesforce is right",
                 {"hand_edit": name in w.drift}))
@@ -206,7 +207,8 @@ def campaign_member_gap(writes: Iterable[PlannedWrite], status_field: str) -> li
         if w.is_create:
             person = w.fields.get("LeadId") or w.fields.get("ContactId")
             out.append(AuditFinding(
-                "campaign_member_gap", "CampaignMember", None, map_id, status_field, None,
+                FindingCategory.CAMPAIGN_MEMBER_GAP, "CampaignMember", None, map_id, status_field,
+                None,
                 text(w.fields.get(status_field)),
                 f"{person} responded to program {pid} (campaign {w.fields.get('CampaignId')}) "
                 f"but is not a member of its campaign",
@@ -219,7 +221,8 @@ def campaign_member_gap(writes: Iterable[PlannedWrite], status_field: str) -> li
             what = (f"member status {have!r} is behind the furthest response ({want!r})"
                     if name == status_field else f"{name} is blank; expected {want}")
             out.append(AuditFinding(
-                "campaign_member_gap", "CampaignMember", w.record_id, map_id, name, text(have),
+                FindingCategory.CAMPAIGN_MEMBER_GAP, "CampaignMember", w.record_id, map_id, name,
+                text(have),
                 text(want), f"Campaign Member {w.record_id} (program {pid}): {what}",
                 "run `connector sync --full` to move it forward (a status is never moved "
                 "back)"))
@@ -235,13 +238,13 @@ def unmapped_programs(programs: Iterable[tuple[str, str | None, str | None, str 
     for pid, name, channel, raw in programs:
         if channel is None:
             out.append(AuditFinding(
-                "unmapped_program", "Campaign", None, None, "Channel__c", None, raw,
+                FindingCategory.UNMAPPED_PROGRAM, "Campaign", None, None, "Channel__c", None, raw,
                 f"program {pid} ({name or 'no name'}) has channel {raw!r}, which is not in "
                 f"the channel taxonomy", "map the channel in channels.yaml (or fix it in the "
                 "MAP); its campaign has no channel until then", {"key": pid}))
     for pid, count in sorted(unknown.items()):
         out.append(AuditFinding(
-            "unmapped_program", "Campaign", None, None, None, None, pid,
+            FindingCategory.UNMAPPED_PROGRAM, "Campaign", None, None, None, None, pid,
             f"{count} touch(es) name program {pid}, which the MAP export does not list; they "
             f"count for sources and scores but have no campaign",
             "add the program to the MAP export (or fix the touches' program id)",
@@ -254,25 +257,28 @@ def from_planner(findings: Iterable[Mapping[str, Any]]) -> list[AuditFinding]:
     without a usable email), once each; person duplicates are found by
     ``duplicates`` over the whole org, and programs by ``unmapped_programs``."""
     actions = {
-        "original_source_conflict": "nothing is overwritten: correct the Salesforce value "
-                                    "by hand if the MAP is right, or leave it",
-        "duplicate": "merge the duplicate accounts in Salesforce (the connector never merges)",
-        "missing_in_salesforce": "fix the person's email in the MAP",
+        FindingCategory.ORIGINAL_SOURCE_CONFLICT:
+            "nothing is overwritten: correct the Salesforce value by hand if the MAP is right, "
+            "or leave it",
+        FindingCategory.DUPLICATE:
+            "merge the duplicate accounts in Salesforce (the connector never merges)",
+        FindingCategory.MISSING_IN_SALESFORCE: "fix the person's email in the MAP",
     }
     policy_action = "create the record by hand, or change `create_leads` in sync.yaml"
     seen: set[tuple[Any, ...]] = set()
     out = []
     for f in findings:
-        category = f["category"]
-        if category not in actions or (category == "duplicate" and f["object"] != "Account"):
+        category = FindingCategory(f["category"])
+        duplicate = category == FindingCategory.DUPLICATE
+        if category not in actions or (duplicate and f["object"] != "Account"):
             continue
         ident = (category, f["object"], f["record_id"], f["field"], f["expected_value"],
-                 None if category == "duplicate" else f["map_id"])
+                 None if duplicate else f["map_id"])
         if ident in seen:
             continue
         seen.add(ident)
         out.append(AuditFinding(category, f["object"], f["record_id"],
-                                None if category == "duplicate" else f["map_id"], f["field"],
+                                None if duplicate else f["map_id"], f["field"],
                                 f["salesforce_value"], f["expected_value"], f["detail"] or "",
                                 policy_action if "create_leads" in (f["detail"] or "")
                                 else actions[category],
@@ -294,7 +300,7 @@ def missing_in_map(records: Iterable[PersonRecord],
         if r.converted or not r.map_id or r.map_id.lower() in known:
             continue
         out.append(AuditFinding(
-            "missing_in_map", r.sobject, r.id, r.map_id, "MAP_Id__c", r.map_id, None,
+            FindingCategory.MISSING_IN_MAP, r.sobject, r.id, r.map_id, "MAP_Id__c", r.map_id, None,
             f"{r.sobject} {r.id} ({r.email or 'no email'}) carries MAP id {r.map_id}, "
             f"which the MAP does not know",
             "check whether the person was deleted in the MAP (then clear the field or delete "
@@ -307,7 +313,7 @@ def campaigns_missing_in_map(campaigns: Iterable[tuple[str, str, str | None]],
     """Campaigns (id, program id, name) carrying a program id the MAP does not list."""
     known = {p.lower() for p in known_program_ids}
     return [AuditFinding(
-        "missing_in_map", "Campaign", cid, None, "MAP_Program_Id__c", pid, None,
+        FindingCategory.MISSING_IN_MAP, "Campaign", cid, None, "MAP_Program_Id__c", pid, None,
         f"Campaign {cid} ({name or 'no name'}) carries MAP program id {pid}, which the MAP "
         f"export does not list",
         "check whether the program was deleted in the MAP (then clear the field or "
@@ -351,7 +357,7 @@ def duplicates(records: Sequence[PersonRecord]) -> list[AuditFinding]:
             fld = "Email"
         listing = ", ".join(f"{r.sobject} {r.id}" for r in members)
         out.append(AuditFinding(
-            "duplicate", "+".join(sorted(objects)), members[0].id,
+            FindingCategory.DUPLICATE, "+".join(sorted(objects)), members[0].id,
             next((r.map_id for r in members if r.map_id), None), fld, value, None,
             f"{why}: {listing}", f"merge them in Salesforce into {members[0].sobject} "
             f"{members[0].id} (the oldest) or convert the Lead; the connector never merges",
@@ -366,7 +372,8 @@ def failed_writes(failures: Iterable[WriteFailure]) -> list[AuditFinding]:
     out = []
     for f in failures:
         out.append(AuditFinding(
-            "failed_write", f.sobject, f.record_id, f.map_id, ", ".join(f.fields) or None,
+            FindingCategory.FAILED_WRITE, f.sobject, f.record_id, f.map_id,
+            ", ".join(f.fields) or None,
             f.error_code, None,
             f"{f.error_code or 'error'}: {f.message} ({f.ref}, {f.attempts} attempt(s))",
             _failure_action(f.error_code), {"key": f.ref, "error_code": f.error_code,
@@ -392,7 +399,7 @@ def rejected_inputs(rows: Iterable[RejectedRow]) -> list[AuditFinding]:
         where = f"{r.file or '(source)'}, row {r.row if r.row is not None else '?'}" \
                 f", field {r.field or '?'}"
         out.append(AuditFinding(
-            "rejected_input", r.kind, None, r.record_id, r.field, None, r.value,
+            FindingCategory.REJECTED_INPUT, r.kind, None, r.record_id, r.field, None, r.value,
             f"{where}: {r.message}",
             "fix the row in the MAP export, then run `connector replay`",
             {"key": f"{r.kind}:{r.file}:{r.row}:{r.record_id}:{r.field}", "file": r.file,
@@ -411,7 +418,7 @@ def count_mismatches(expected: Mapping[str, int],
             continue
         more = "more" if have > want else "fewer"
         out.append(AuditFinding(
-            "count_mismatch", sobject, None, None, None, str(have), str(want),
+            FindingCategory.COUNT_MISMATCH, sobject, None, None, None, str(have), str(want),
             f"Salesforce holds {have} connector {sobject} record(s); the MAP implies {want} "
             f"({abs(have - want)} {more})",
             "see this audit's missing_in_salesforce, missing_in_map and duplicate findings "
@@ -453,7 +460,7 @@ def attribution_gaps(opportunities: Iterable[Opportunity],
         models = sums.get(opp.id)
         if eligible and not models:
             out.append(AuditFinding(
-                "attribution_gap", "Opportunity", opp.id, None, "Attribution__c", "0",
+                FindingCategory.ATTRIBUTION_GAP, "Opportunity", opp.id, None, "Attribution__c", "0",
                 str(len(eligible)),
                 f"opportunity {opp.id} has {len(eligible)} eligible response(s) in its window "
                 f"({start.date()} to {end.date()}) but no Attribution__c credit",
@@ -462,7 +469,7 @@ def attribution_gaps(opportunities: Iterable[Opportunity],
         for model, total in sorted((models or {}).items()):
             if abs(total - 100) > CREDIT_TOLERANCE:
                 out.append(AuditFinding(
-                    "attribution_gap", "Opportunity", opp.id, None, "Credit__c",
+                    FindingCategory.ATTRIBUTION_GAP, "Opportunity", opp.id, None, "Credit__c",
                     str(total), "100",
                     f"opportunity {opp.id}: the {model} credits sum to {total}%, not 100%",
                     "run `connector attribution run` to recompute it; delete stray "
@@ -484,12 +491,13 @@ def without_pending(findings: Iterable[AuditFinding],
             people.add(f.map_id)
     out = []
     for finding in findings:
-        if finding.category in ("field_drift", "campaign_member_gap", "missing_in_salesforce") \
+        if finding.category in (FindingCategory.FIELD_DRIFT, FindingCategory.CAMPAIGN_MEMBER_GAP,
+                                FindingCategory.MISSING_IN_SALESFORCE) \
                 and ((finding.record_id and finding.record_id in records)
                      or ((finding.record_id is None
-                          or finding.category == "missing_in_salesforce")
+                          or finding.category == FindingCategory.MISSING_IN_SALESFORCE)
                          and finding.map_id in people)
-                     or (finding.category == "campaign_member_gap"
+                     or (finding.category == FindingCategory.CAMPAIGN_MEMBER_GAP
                          and finding.extra.get("person_id") in records)):
             continue
         out.append(finding)
@@ -498,7 +506,7 @@ def without_pending(findings: Iterable[AuditFinding],
 
 def summarize(findings: Iterable[AuditFinding]) -> dict[str, int]:
     """Count per category, every category present (zero included)."""
-    counts = Counter(f.category for f in findings)
+    counts = Counter(str(f.category) for f in findings)
     return {c: counts.get(c, 0) for c in (*CATEGORIES, *sorted(set(counts) - set(CATEGORIES)))}
 
 

@@ -14,9 +14,11 @@ import requests
 from connector.config import Settings
 from connector.errors import ConfigError
 from connector.mappings import Mappings
+from connector.run.status import RunStatus
 from connector.salesforce.client import SalesforceClient
 from connector.state import findings as findings_state
 from connector.state.store import StateStore
+from connector.values import FindingCategory
 
 from . import rules
 from .collect import Gathered, gather, store_copy
@@ -49,7 +51,7 @@ class AuditResult:
     def as_json(self) -> dict[str, Any]:
         """docs/interfaces.md's shape (summary, findings) plus details under extra keys."""
         by_code = Counter(f.extra.get("error_code") or "unknown" for f in self.findings
-                          if f.category == "failed_write")
+                          if f.category == FindingCategory.FAILED_WRITE)
         return {
             "summary": self.summary,
             "findings": self.finding_dicts(),
@@ -136,12 +138,12 @@ def run_audit(settings: Settings, mappings: Mappings, store: StateStore, *, as_o
         found = apply_rules(gathered, mappings, as_of)
         checked = set(rules.CATEGORIES)
         if not gathered.attribution_checked:
-            checked.discard("attribution_gap")
+            checked.discard(FindingCategory.ATTRIBUTION_GAP)
         calls = client.log.summary()
         result = AuditResult(0, as_of, found, {}, calls, gathered.expected, gathered.actual,
                              notes=gathered.notes)
         recorded = findings_state.record_audit(
-            store, as_of=as_of, started_at=started, status="ok", summary=result.summary,
+            store, as_of=as_of, started_at=started, status=RunStatus.OK, summary=result.summary,
             api_calls=int(calls.get("total", 0)),
             findings=[(f.key, f.category, f.as_dict()) for f in found], checked=checked)
         if fix:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from connector.engine.scoring_config import ScoringMapping
+from connector.errors import TrainingRefused
 from connector.learn import backtest
 from connector.learn.history import History, Target
 from connector.learn.models import POINTS_PER_LOG_ODDS, Trained, rules_calibrator, train
@@ -37,12 +38,7 @@ class Options:
     regularisation: float = 1.0
 
 
-class Refused(Exception):
-    """Too few positive examples to learn from; ``payload`` is the contract's shape."""
-
-    def __init__(self, payload: dict[str, Any], message: str) -> None:
-        super().__init__(message)
-        self.payload = payload
+Refused = TrainingRefused  # too few positive examples to learn from
 
 
 @dataclass

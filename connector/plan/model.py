@@ -14,15 +14,15 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from connector.engine.policies import FieldDecision, canonical, decide
 from connector.mappings import FieldDecl, ObjectDecl
 from connector.state.funnel_facts import AccountFact, StageFact
 from connector.state.store import Finding
-from connector.values import Link
+from connector.values import Link, WriteAction
 
-Action = Literal["create", "update", "upsert"]
+Action = WriteAction  # a step's kind: create, update or upsert
 
 
 @dataclass(slots=True)

@@ -42,7 +42,7 @@ from connector.run.gather import gather_accounts, gather_targets
 from connector.sfid import to18
 from connector.state.funnel_facts import AccountFact, stage_facts
 from connector.state.store import Finding, StateStore
-from connector.values import Link, MirrorRow
+from connector.values import FindingCategory, Link, MirrorRow, WriteAction
 
 CHUNK = 2_000
 ACCOUNT_CHUNK = 500
@@ -81,7 +81,8 @@ class Planner:
                 desired = campaign_fields(program, self.mappings, self.as_of)
                 if program.channel is None:
                     plan.findings.append(Finding(
-                        "unmapped_program", "Campaign", None, None, "Channel__c", None,
+                        FindingCategory.UNMAPPED_PROGRAM, "Campaign", None, None, "Channel__c",
+                        None,
                         program.channel_raw,
                         f"program {pid} ({program.name}) has channel "
                         f"{program.channel_raw!r}, which is not in the channel taxonomy"))
@@ -97,8 +98,9 @@ class Planner:
                 if current is None:
                     diff = diff_record(decls, desired, None, {})
                     diff.fields[key_field] = pid
-                    step = plan.step(f"campaigns (level {level_no})", "Campaign", "upsert",
-                                     order=10 + level_no, external_id_field=key_field)
+                    step = plan.step(f"campaigns (level {level_no})", "Campaign",
+                                     WriteAction.UPSERT, order=10 + level_no,
+                                     external_id_field=key_field)
                     step.writes.append(PlannedWrite(ref, "Campaign", None, diff.fields,
                                                     depends=depends))
                     self.campaigns[pid] = ("ref", ref)
@@ -108,7 +110,8 @@ class Planner:
                 diff = diff_record(decls, {k: v for k, v in desired.items()
                                            if k != "program_id"}, current.fields, written)
                 if diff.fields or depends:
-                    plan.step("campaign updates", "Campaign", "update", order=30).writes.append(
+                    plan.step("campaign updates", "Campaign", WriteAction.UPDATE,
+                              order=30).writes.append(
                         PlannedWrite(ref, "Campaign", current.id, diff.fields,
                                      before=diff.before, depends=depends,
                                      drift=tuple(diff.drift), reasons=diff.reasons))
@@ -116,7 +119,7 @@ class Planner:
                     plan.unchanged["Campaign"] += 1
         for pid, count in self.store.unknown_program_ids().items():
             plan.findings.append(Finding(
-                "unmapped_program", "Campaign", None, None, None, None, pid,
+                FindingCategory.UNMAPPED_PROGRAM, "Campaign", None, None, None, None, pid,
                 f"{count} touch(es) name program {pid}, which the MAP export does not list; "
                 f"they count for sources and scores but have no campaign"))
 
@@ -167,7 +170,7 @@ class Planner:
                     fields["CampaignId"] = campaign_id
                 elif campaign_ref:
                     depends["CampaignId"] = campaign_ref
-                plan.step("member statuses", "CampaignMemberStatus", "create",
+                plan.step("member statuses", "CampaignMemberStatus", WriteAction.CREATE,
                           order=40, bulk_key=("CampaignId", "Label")).writes.append(
                     PlannedWrite(ref, "CampaignMemberStatus", None, fields, depends=depends,
                                  group=campaign_id))
@@ -182,7 +185,8 @@ class Planner:
                 # known once the campaign exists
                 implicit = f"CampaignMemberStatus:{pid}:{row.map_key}"
                 depends = {"Id": implicit} if not row.id else {}
-                plan.step("member status updates", "CampaignMemberStatus", "update", order=41) \
+                plan.step("member status updates", "CampaignMemberStatus", WriteAction.UPDATE,
+                          order=41) \
                     .writes.append(PlannedWrite(ref, "CampaignMemberStatus", row.id or None,
                                                 changed,
                                                 before={k: row.fields.get(k) for k in changed},
@@ -262,7 +266,8 @@ class Planner:
                 values = {k: v for k, v in want.values.items() if k in decls.fields}
                 diff = diff_record(decls, values, ctx.record.fields, ctx.written)
                 if diff.fields:
-                    plan.step("account updates", "Account", "update", order=55).writes.append(
+                    plan.step("account updates", "Account", WriteAction.UPDATE,
+                              order=55).writes.append(
                         PlannedWrite(f"Account:{ctx.record.id}", "Account", ctx.record.id,
                                      diff.fields, before=diff.before,
                                      drift=tuple(diff.drift), reasons=diff.reasons))
@@ -287,12 +292,12 @@ class Planner:
                                   account_id)
         if match.duplicate:
             plan.findings.append(Finding(
-                "duplicate", match.sobject, match.sf_id, map_id, "Email", None, None,
+                FindingCategory.DUPLICATE, match.sobject, match.sf_id, map_id, "Email", None, None,
                 f"{len(match.candidates)} {match.sobject}s match {person.email or map_id}"
                 f" ({match.rule}): {', '.join(match.candidates)}; kept the oldest"))
         if len(account_candidates) > 1:
             plan.findings.append(Finding(
-                "duplicate", "Account", account_id, map_id, "Website", None,
+                FindingCategory.DUPLICATE, "Account", account_id, map_id, "Website", None,
                 person.email_domain,
                 f"{len(account_candidates)} accounts have domain {person.email_domain}: "
                 f"{', '.join(account_candidates)}; kept the oldest"))
@@ -331,7 +336,8 @@ class Planner:
                 why = f"email {person.email!r} is invalid ({person.email_problem})" \
                     if person.email else "no email"
                 plan.findings.append(Finding(
-                    "missing_in_salesforce", "Lead", None, person.map_id, "Email", None,
+                    FindingCategory.MISSING_IN_SALESFORCE, "Lead", None, person.map_id, "Email",
+                    None,
                     person.email, f"no Lead or Contact matches and none can be created: {why}"))
                 plan.skipped["invalid_email"] += 1
         groups = group_new_leads({k: v for k, v in unmatched.items()
@@ -341,7 +347,7 @@ class Planner:
             if policy == "never":
                 plan.skipped[f"create_leads={policy}"] += len(members)
                 plan.findings.append(Finding(
-                    "missing_in_salesforce", "Lead", None, primary, None, None, None,
+                    FindingCategory.MISSING_IN_SALESFORCE, "Lead", None, primary, None, None, None,
                     f"no Lead or Contact matches {people[0].email}; create_leads is {policy}"))
                 continue
             key = f"new:{primary}"
@@ -353,7 +359,8 @@ class Planner:
                                               in MQL_STAGES for p in people))
             if len(members) > 1:
                 plan.findings.append(Finding(
-                    "duplicate", "Lead", None, primary, "Email", None, people[0].email,
+                    FindingCategory.DUPLICATE, "Lead", None, primary, "Email", None,
+                    people[0].email,
                     f"MAP people {', '.join(members)} share {people[0].email}; one Lead is "
                     f"created for them, carrying {primary}"))
 
@@ -380,7 +387,8 @@ class Planner:
                 stages.reached_mql if stages is not None else target.map_mql):
             plan.skipped["create_leads=mql"] += len(target.map_ids)
             plan.findings.append(Finding(
-                "missing_in_salesforce", "Lead", None, primary.map_id, None, None, None,
+                FindingCategory.MISSING_IN_SALESFORCE, "Lead", None, primary.map_id, None, None,
+                None,
                 f"no Lead or Contact matches {primary.email}; create_leads is mql and "
                 f"the person has not reached MQL"))
             return
@@ -392,7 +400,7 @@ class Planner:
             diff = diff_record(decls, desired, None, {})
             for name, value in self.mappings.sync.new_lead_defaults.items():
                 diff.fields.setdefault(name, value)
-            step = plan.step("new leads", "Lead", "upsert", order=50,
+            step = plan.step("new leads", "Lead", WriteAction.UPSERT, order=50,
                              external_id_field=decls.field("map_id").api_name)
             step.writes.append(PlannedWrite(target.ref, "Lead", None, diff.fields,
                                             depends=depends, map_ids=tuple(target.map_ids)))
@@ -412,12 +420,13 @@ class Planner:
                 diff.reasons[status_decl.api_name] = "recycled by SLA (opt-in)"
             for name, have, wanted in diff.conflicts:
                 plan.findings.append(Finding(
-                    "original_source_conflict", target.sobject, record.id, primary.map_id,
+                    FindingCategory.ORIGINAL_SOURCE_CONFLICT, target.sobject, record.id,
+                    primary.map_id,
                     name, _text(have), _text(wanted),
                     "write-once: Salesforce keeps its value; the MAP's history says otherwise"))
             # depends only name campaigns created in this run: always a change
             if diff.fields or depends:
-                plan.step(f"{target.sobject.lower()} updates", target.sobject, "update",
+                plan.step(f"{target.sobject.lower()} updates", target.sobject, WriteAction.UPDATE,
                           order=51 if target.sobject == "Lead" else 52) \
                     .writes.append(PlannedWrite(
                         f"{target.sobject}:{record.id}", target.sobject, record.id,
@@ -462,7 +471,7 @@ class Planner:
                         fields[name] = value[1]
                 if first_decl is not None and state.first_response_on:
                     fields[first_decl.api_name] = state.first_response_on.isoformat()
-                plan.step("campaign members", "CampaignMember", "create", order=60,
+                plan.step("campaign members", "CampaignMember", WriteAction.CREATE, order=60,
                           bulk_key=("CampaignId", "LeadId", "ContactId")).writes.append(
                     PlannedWrite(ref, "CampaignMember", None, fields, depends=depends,
                                  map_ids=map_ids,
@@ -480,7 +489,7 @@ class Planner:
                     changed[first_decl.api_name] = state.first_response_on.isoformat()
                     before[first_decl.api_name] = None
             if changed:
-                plan.step("campaign member updates", "CampaignMember", "update",
+                plan.step("campaign member updates", "CampaignMember", WriteAction.UPDATE,
                           order=61).writes.append(
                     PlannedWrite(ref, "CampaignMember", existing.id, changed, before=before,
                                  map_ids=map_ids, group=existing.parent_id))

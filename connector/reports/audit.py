@@ -13,6 +13,7 @@ from connector.audit.fix import FixOutcome
 from connector.audit.rules import CATEGORIES
 from connector.audit.run import AuditResult
 from connector.reports.csv_safe import to_csv
+from connector.values import FindingCategory
 
 COLUMNS = ("category", "object", "record_id", "map_id", "field", "salesforce_value",
            "expected_value", "detail", "action", "opened_at")
@@ -157,7 +158,7 @@ def render_html(result: AuditResult, history: Sequence[Mapping[str, Any]]) -> st
     summary = result.summary
     calls = result.api_calls
     by_code = Counter(f.extra.get("error_code") or "unknown" for f in result.findings
-                      if f.category == "failed_write")
+                      if f.category == FindingCategory.FAILED_WRITE)
     figures = {"findings": len(result.findings), "opened since last audit": result.opened,
                "closed since last audit": result.closed,
                "API calls": calls.get("total", 0), "seconds": f"{result.seconds:.1f}"}

@@ -23,6 +23,7 @@ from rich.progress import (
 from rich.table import Table
 
 from connector.plan.model import Plan
+from connector.run.status import RunStatus
 from connector.run.sync import SyncResult
 
 
@@ -96,7 +97,7 @@ def objects_table(title: str, objects: Mapping[str, Mapping[str, int]]) -> Table
 
 
 def render_sync(result: SyncResult, console: Console = out) -> None:
-    title = "Plan (dry run: nothing was written)" if result.status == "dry-run" \
+    title = "Plan (dry run: nothing was written)" if result.status == RunStatus.DRY_RUN \
         else f"Run {result.run_id}: {result.status}"
     console.print(objects_table(title, result.objects))
     calls = result.api_calls
@@ -104,7 +105,7 @@ def render_sync(result: SyncResult, console: Console = out) -> None:
     org = calls.get("org_usage") or {}
     console.print(f"API calls: {calls.get('total', 0)} ({by_kind or 'none'})"
                   + (f"; org usage {org.get('used')}/{org.get('max')} today" if org else ""))
-    if result.status == "dry-run":
+    if result.status == RunStatus.DRY_RUN:
         est = result.estimate
         console.print(f"Writing this plan would take about {est.get('api_calls', 0)} API "
                       f"call(s) (budget left for this run: {est.get('budget_remaining')}, "

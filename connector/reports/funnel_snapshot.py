@@ -17,6 +17,7 @@ from connector.config import Settings
 from connector.errors import ConfigError
 from connector.mappings import Mappings
 from connector.salesforce.writer import WriteOp
+from connector.values import WriteAction
 
 SOBJECT = "Funnel_Snapshot__c"
 
@@ -77,7 +78,7 @@ def write_snapshot(settings: Settings, mappings: Mappings, report: Mapping[str, 
     client = SalesforceClient(settings.salesforce, http=http)
     client.connect()
     key = mappings.fields.objects[SOBJECT].fields["key"].api_name
-    outcome = Writer(client).write(SOBJECT, "upsert", ops, external_id_field=key)
+    outcome = Writer(client).write(SOBJECT, WriteAction.UPSERT, ops, external_id_field=key)
     if outcome.stopped is not None:
         raise outcome.stopped
     ok = [r for r in outcome.results if r.success]

@@ -38,10 +38,11 @@ from connector.errors import BudgetExhausted, ConfigError, ConnectorError
 from connector.mappings import Mappings
 from connector.plan.model import diff_record
 from connector.run.mirror import attribution_spec, mirror_specs, refresh_mirror
+from connector.run.status import RunStatus
 from connector.salesforce import DescribeCache, SalesforceClient, Writer, soql
 from connector.salesforce.writer import NOT_ATTEMPTED, WriteOp, WriteOutcome
 from connector.state.store import StateStore
-from connector.values import MirrorRow
+from connector.values import MirrorRow, WriteAction
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ BATCH = 2_000
 @dataclass
 class AttributionResult:
     run_id: int
-    status: str
+    status: RunStatus
     as_of: datetime
     models: list[str]
     opportunities: int = 0
@@ -67,7 +68,7 @@ class AttributionResult:
     def exit_code(self) -> int:
         if self.stopped is not None:
             return self.stopped.exit_code
-        return 1 if self.status == "partial" else 0
+        return 1 if self.status == RunStatus.PARTIAL else 0
 
     def as_json(self) -> dict[str, Any]:
         """The documented shape (docs/interfaces.md), plus details under extra keys."""
@@ -214,7 +215,7 @@ class AttributionRun:
         self.writer_client = self.client
         started = time.monotonic()
         calls_before = self.client.log.api_calls
-        result = AttributionResult(run_id, "ok", self.as_of, list(self.settings.models))
+        result = AttributionResult(run_id, RunStatus.OK, self.as_of, list(self.settings.models))
         counts: Counter[str] = Counter()
         try:
             recheck: set[str] | None = set()
@@ -263,12 +264,12 @@ class AttributionRun:
             result.objects["Opportunity"] = {"updated": counts.get("opportunity_updated", 0),
                                              "failed": counts.get("opportunity_failed", 0)}
         if result.stopped is not None:
-            result.status = "stopped"
+            result.status = RunStatus.STOPPED
         elif self.dry_run:
-            result.status = "dry-run"
+            result.status = RunStatus.DRY_RUN
         elif counts.get("failed") or counts.get("opportunity_failed") or \
                 counts.get("campaigninfluence_failed"):
-            result.status = "partial"
+            result.status = RunStatus.PARTIAL
         result.api_calls = self.writer_client.log.api_calls - calls_before
         result.seconds = time.monotonic() - started
         return result
@@ -358,23 +359,22 @@ class AttributionRun:
         writer = Writer(self.writer_client)
         key = self.decl.field("key").api_name
         spec = attribution_spec(self.mappings)
-        steps: list[tuple[str, str, list[WriteOp], str | None]] = [
-            ("Attribution__c", "upsert",
+        steps: list[tuple[str, WriteAction, list[WriteOp], str | None]] = [
+            ("Attribution__c", WriteAction.UPSERT,
              [WriteOp(f"Attribution__c:{c[key]}", c) for c in writes.creates], key),
-            ("Attribution__c", "update", writes.updates, None),
-            ("Attribution__c", "delete",
+            ("Attribution__c", WriteAction.UPDATE, writes.updates, None),
+            ("Attribution__c", WriteAction.DELETE,
              [WriteOp(f"delete:{i}", {}, i) for i in writes.deletes], None),
-            ("Opportunity", "update", writes.summaries, None),
-            ("CampaignInfluence", "delete",
+            ("Opportunity", WriteAction.UPDATE, writes.summaries, None),
+            ("CampaignInfluence", WriteAction.DELETE,
              [WriteOp(f"delete:{i}", {}, i) for i in writes.influence_deletes], None),
-            ("CampaignInfluence", "create", writes.influence_creates, None),
-            ("CampaignInfluence", "update", writes.influence_updates, None),
+            ("CampaignInfluence", WriteAction.CREATE, writes.influence_creates, None),
+            ("CampaignInfluence", WriteAction.UPDATE, writes.influence_updates, None),
         ]
         for sobject, action, ops, ext in steps:
             if not ops:
                 continue
-            outcome = writer.write(sobject, action, ops,  # type: ignore[arg-type]
-                                   external_id_field=ext)
+            outcome = writer.write(sobject, action, ops, external_id_field=ext)
             self._record(sobject, action, ops, outcome, counts, result, spec)
             if outcome.stopped is not None:
                 result.stopped = outcome.stopped
@@ -388,8 +388,9 @@ class AttributionRun:
             self.store.set_attribution_fingerprints(
                 {k: v for k, v in writes.fingerprints.items() if k not in failed})
 
-    def _record(self, sobject: str, action: str, ops: Sequence[WriteOp], outcome: WriteOutcome,
-                counts: Counter[str], result: AttributionResult, spec: Any) -> None:
+    def _record(self, sobject: str, action: WriteAction, ops: Sequence[WriteOp],
+                outcome: WriteOutcome, counts: Counter[str], result: AttributionResult,
+                spec: Any) -> None:
         by_ref = {op.ref: op for op in ops}
         rows: list[MirrorRow] = []
         patches: list[tuple[str, dict[str, Any]]] = []
@@ -416,10 +417,10 @@ class AttributionRun:
                     counts["opportunity_updated"] += 1
                     patches.append((r.id, dict(op.fields)))
                     written.extend((r.id, k, v) for k, v in op.fields.items())
-                elif action == "delete":
+                elif action == WriteAction.DELETE:
                     counts["deleted"] += 1
                     deleted.append(r.id)
-                elif action == "upsert":
+                elif action == WriteAction.UPSERT:
                     counts["created" if r.created else "updated"] += 1
                     rows.append(spec.to_row({"Id": r.id, **op.fields}))
                 else:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from connector.errors import ConnectorError
+from connector.run.status import RunStatus
 from connector.state.store import StateStore
 
 if TYPE_CHECKING:
@@ -61,10 +62,10 @@ def run_dry(sync: Sync, options: SyncOptions) -> SyncResult:
                          sleep=sync.sleep)
             result = inner.run(options)
     except ConnectorError as exc:
-        sync.store.finish_run(run_id, "failed", {"error": str(exc)})
+        sync.store.finish_run(run_id, RunStatus.FAILED, {"error": str(exc)})
         raise
     except BaseException:
-        sync.store.finish_run(run_id, "failed", {"error": "interrupted"})
+        sync.store.finish_run(run_id, RunStatus.FAILED, {"error": "interrupted"})
         raise
     result.run_id = run_id
     sync.store.finish_run(run_id, result.status, history_summary(result.as_json()))

@@ -27,7 +27,9 @@ from connector.salesforce import soql
 from connector.salesforce.client import SalesforceClient
 from connector.salesforce.writer import NOT_ATTEMPTED, RecordResult, WriteOp, Writer
 from connector.state import funnel_facts
+from connector.state.dead_letters import DeadLetterKind
 from connector.state.store import Finding, StateStore
+from connector.values import FindingCategory, WriteAction
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +172,7 @@ class Executor:
                                            "depends": write.depends,
                                            "error_fields": list(result.fields)})
                 store.add_findings(self.run_id, [Finding(
-                    "failed_write", step.sobject, write.record_id,
+                    FindingCategory.FAILED_WRITE, step.sobject, write.record_id,
                     write.map_ids[0] if write.map_ids else None,
                     ", ".join(result.fields) or None, None, None,
                     f"{result.error_code}: {result.message}")])
@@ -209,7 +211,7 @@ class Executor:
         if links:
             store.set_links(self.run_id, links)
         if resolved:
-            store.resolve_dead_letters(self.run_id, "failed_write", resolved)
+            store.resolve_dead_letters(self.run_id, DeadLetterKind.FAILED_WRITE, resolved)
 
     # -------------------------------------------------- special cases
 
@@ -271,7 +273,7 @@ class Executor:
         self.objects[step.sobject]["unchanged"] += len(updates) - len(todo)
         if not todo:
             return None
-        update_step = PlanStep(f"{step.name} (existing)", step.sobject, "update",
+        update_step = PlanStep(f"{step.name} (existing)", step.sobject, WriteAction.UPDATE,
                                step.order, writes=todo)
         return self._run_step(update_step, remaining)
 

@@ -36,9 +36,11 @@ from connector.plan.planner import Planner
 from connector.run.execute import ExecutionOutcome, Executor
 from connector.run.mirror import MirrorRefresh, refresh_mirror
 from connector.run.preflight import login_first
+from connector.run.status import RunStatus
 from connector.salesforce import DescribeCache, SalesforceClient, Writer, require_valid_mappings
 from connector.salesforce.writer import WriteOutcome
 from connector.sources import open_source
+from connector.state.dead_letters import DeadLetterKind
 from connector.state.orphans import reconcile_orphan_touches
 from connector.state.store import StateStore
 
@@ -108,7 +110,7 @@ class SyncOptions:
 @dataclass
 class SyncResult:
     run_id: int
-    status: str
+    status: RunStatus
     as_of: datetime
     plan: Plan
     api_calls: dict[str, Any]
@@ -130,7 +132,7 @@ class SyncResult:
         if self.stopped is not None:
             return self.stopped.exit_code
         rejected = (self.ledger.get("counts") or {}).get("rejected", 0)
-        return 1 if self.status == "partial" or rejected else 0
+        return 1 if self.status == RunStatus.PARTIAL or rejected else 0
 
     def as_json(self) -> dict[str, Any]:
         """The docs/interfaces.md shape, plus details under extra keys."""
@@ -201,10 +203,11 @@ class Sync:
             result.ledger = ledger
             result.seconds = time.monotonic() - started
         except ConnectorError as exc:
-            self.store.finish_run(run_id, "failed", {"error": str(exc), "ledger": ledger})
+            self.store.finish_run(run_id, RunStatus.FAILED, {"error": str(exc), "ledger": ledger})
             raise
         except BaseException:
-            self.store.finish_run(run_id, "failed", {"error": "interrupted", "ledger": ledger})
+            self.store.finish_run(run_id, RunStatus.FAILED,
+                                  {"error": "interrupted", "ledger": ledger})
             raise
         finally:
             self.reporter.done()
@@ -220,7 +223,7 @@ class Sync:
         plan = Plan()
         objects: dict[str, dict[str, int]] = {}
         estimate: dict[str, Any] = {}
-        status = "ok"
+        status = RunStatus.OK
         try:
             if not client.connected:
                 client.connect()
@@ -238,26 +241,26 @@ class Sync:
             estimate.update({"budget_remaining": client.budget.remaining,
                              "org_remaining": client.budget.org_remaining()})
             if options.dry_run:
-                status = "dry-run"
+                status = RunStatus.DRY_RUN
                 objects = {obj: {"created": c["create"], "updated": c["update"],
                                  "unchanged": c["unchanged"], "failed": 0}
                            for obj, c in plan.counts().items()}
             elif outcome is not None:
                 stopped = outcome.stopped or stopped
                 objects = outcome.objects
-                status = "partial" if outcome.failed else "ok"
+                status = RunStatus.PARTIAL if outcome.failed else RunStatus.OK
             if options.attribution and not options.dry_run and stopped is None:
                 attribution = self._attribution(client, describe, run_id, options,
                                                 refresh.changed.get("Opportunity", set()))
                 if attribution is not None:
                     objects.update(attribution.objects)
                     stopped = attribution.stopped
-                    if attribution.status == "partial":
-                        status = "partial"
+                    if attribution.status == RunStatus.PARTIAL:
+                        status = RunStatus.PARTIAL
         except (BudgetExhausted, ApiLimitExceeded) as exc:
             stopped = exc
         if stopped is not None:
-            status = "stopped"
+            status = RunStatus.STOPPED
         dead = self.store.dead_letter_count()
         result = SyncResult(
             run_id=run_id, status=status, as_of=options.as_of, plan=plan,
@@ -409,7 +412,7 @@ class Sync:
         # linked to the Contact
         scope |= store.people_linked_to({p for r in member_rows.values()
                                          for p in (r.lead_id, r.contact_id) if p})
-        for dead in store.dead_letters("failed_write"):  # waiting for a retry
+        for dead in store.dead_letters(DeadLetterKind.FAILED_WRITE):  # waiting for a retry
             scope.update(dead.payload.get("map_ids") or ([dead.map_id] if dead.map_id else []))
         new_campaign_people = store.people_touching_programs(
             store.changed_programs(run_id))
@@ -464,7 +467,7 @@ class Sync:
         accounts |= plan.accounts
         accounts |= set(self.store.accounts_of(scope))
         accounts |= {str(d.payload.get("record_id")) for d in self.store.dead_letters(
-            "failed_write") if d.sobject == "Account" and d.payload.get("record_id")}
+            DeadLetterKind.FAILED_WRITE) if d.sobject == "Account" and d.payload.get("record_id")}
         if executor is None:
             with self.store.transaction():
                 self.store.set_links(0, list(plan.links.values()))

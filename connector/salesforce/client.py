@@ -22,9 +22,10 @@ from simple_salesforce.util import call_salesforce
 
 from connector.config import SalesforceSettings
 from connector.errors import AuthError, ConnectorError, SessionExpired
+from connector.retry import Backoff, poll, retrying
 from connector.salesforce.auth import Authenticator, Token
 from connector.salesforce.budget import ApiBudget, CallLog
-from connector.salesforce.retry import Backoff, retrying, translate
+from connector.salesforce.retry import translate
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -149,12 +150,15 @@ class SalesforceClient:
                    "Authorization": "Bearer " + str(sf.session_id)}
         return _Bulk2Client(sobject, sf.bulk2_url, headers, self.http)
 
+    def _reserve(self, what: str) -> None:
+        with self._lock:
+            self.budget.reserve(1, what)
+
     def call(self, what: str, fn: Callable[[Salesforce], T]) -> T:
         """Run one API call: budget check, retries, one session refresh."""
 
         def attempt() -> T:
             with self._lock:
-                self.budget.reserve(1, what)
                 try:
                     return fn(self.sf)
                 except ConnectorError:
@@ -164,14 +168,14 @@ class SalesforceClient:
 
         def on_retry(exc: ConnectorError, attempt_no: int, delay: float) -> None:
             self.retries += 1
-            log.warning("%s failed (%s); retry %d in %.1fs", what, exc.message, attempt_no,
-                        delay)
 
         refreshed = False
         while True:
             try:
                 return retrying(attempt, attempts=self.settings.max_attempts,
-                                backoff=self.backoff, sleep=self.sleep, on_retry=on_retry)
+                                backoff=self.backoff, sleep=self.sleep,
+                                spend=lambda: self._reserve(what), what=what,
+                                on_retry=on_retry)
             except SessionExpired as exc:
                 if refreshed or not self.auth.can_refresh:
                     raise AuthError(
@@ -260,19 +264,12 @@ class SalesforceClient:
     def bulk_wait(self, job_id: str, *, is_query: bool = False,
                   timeout: float = 3600.0) -> dict[str, Any]:
         """Poll until the job reaches a terminal state, backing off to 10 s."""
-        delay = 0.25
-        waited = 0.0
-        while True:
-            info = self.bulk_job(job_id, is_query=is_query)
-            if info.get("state") in TERMINAL_JOB_STATES:
-                return info
-            if waited >= timeout:
-                raise ConnectorError(f"Bulk 2.0 job {job_id} still {info.get('state')} "
-                                     f"after {timeout:.0f}s",
-                                     hint="check Setup > Bulk Data Load Jobs in the org")
-            self.sleep(delay)
-            waited += delay
-            delay = min(10.0, delay * 2)
+        return poll(lambda: self.bulk_job(job_id, is_query=is_query),
+                    lambda info: info.get("state") in TERMINAL_JOB_STATES,
+                    sleep=self.sleep, first=0.25, maximum=10.0, timeout=timeout,
+                    on_timeout=lambda info, limit: ConnectorError(
+                        f"Bulk 2.0 job {job_id} still {info.get('state')} after {limit:.0f}s",
+                        hint="check Setup > Bulk Data Load Jobs in the org"))
 
     def bulk_results(self, sobject: str, job_id: str, which: str) -> list[dict[str, str]]:
         """successfulResults / failedResults / unprocessedrecords as CSV rows."""

@@ -1,30 +1,22 @@
-"""The retry policy: one place that decides retry / refresh-and-retry / fail.
+"""What is retriable at the Salesforce edge: the classification half of retrying.
 
 simple-salesforce raises its own exceptions (carrying status and the parsed
 body) and never retries. ``translate`` turns them, and transport errors, into
-the connector's error tree; ``retrying`` runs a call under tenacity with
-exponential backoff and jitter, honouring ``Retry-After``, with bounded attempts.
-Record-level codes (inside a collections or Bulk result) are classified by
+the connector's error tree, whose classes say whether a failure is retriable
+(and carry the server's ``Retry-After``); the waiting, attempt limits and
+logging are the shared policy in ``connector.retry`` (re-exported here).
+Record-level codes (inside a Collections or Bulk result) are classified by
 ``RETRIABLE_RECORD_CODES``.
 """
 
 from __future__ import annotations
 
 import json
-import random
 import re
-import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 from simple_salesforce.exceptions import SalesforceError as SfLibError
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-)
 
 from connector.errors import (
     ApiLimitExceeded,
@@ -35,9 +27,11 @@ from connector.errors import (
     SalesforceApiError,
     SessionExpired,
 )
+from connector.retry import Backoff as Backoff  # re-exported: the shared policy
+from connector.retry import is_retriable as is_retriable
+from connector.retry import parse_retry_after
+from connector.retry import retrying as retrying
 from connector.salesforce.net_errors import connection_reason
-
-T = TypeVar("T")
 
 # Whole-call error codes worth another try after a pause.
 RETRIABLE_CODES = frozenset({
@@ -77,15 +71,7 @@ def _first_error(content: Any) -> tuple[str, str]:
 
 
 def _retry_after(headers: Any) -> float | None:
-    if not headers:
-        return None
-    value = headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except (TypeError, ValueError):
-        return None
+    return parse_retry_after(headers.get("Retry-After")) if headers else None
 
 
 def translate(exc: BaseException, *, headers: Any = None) -> ConnectorError:
@@ -133,56 +119,5 @@ def translate(exc: BaseException, *, headers: Any = None) -> ConnectorError:
     return ConnectorError(f"unexpected error talking to Salesforce: {exc!r}")
 
 
-def is_retriable(exc: BaseException) -> bool:
-    return isinstance(exc, ConnectorError) and exc.retriable
-
-
-class Backoff:
-    """Exponential backoff with full jitter, honouring a server's Retry-After."""
-
-    def __init__(self, initial: float = 0.5, maximum: float = 30.0,
-                 rng: random.Random | None = None) -> None:
-        self.initial = initial
-        self.maximum = maximum
-        self.rng = rng or random.Random()
-
-    def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.maximum * 4)
-        ceiling = min(self.maximum, self.initial * (2 ** (attempt - 1)))
-        return self.rng.uniform(ceiling / 2, ceiling)
-
-
-def retrying(
-    fn: Callable[[], T],
-    *,
-    attempts: int,
-    backoff: Backoff,
-    sleep: Callable[[float], None] = time.sleep,
-    on_retry: Callable[[ConnectorError, int, float], None] | None = None,
-) -> T:
-    """Run ``fn`` (which raises connector errors) until it succeeds or may not retry."""
-
-    def wait(state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        retry_after = getattr(exc, "retry_after", None)
-        return backoff.delay(state.attempt_number, retry_after)
-
-    def before_sleep(state: RetryCallState) -> None:
-        # Called only when a retry will really happen (tenacity computes the wait
-        # before it checks the stop condition, so reporting from ``wait`` announced
-        # a retry after the last attempt too).
-        exc = state.outcome.exception() if state.outcome else None
-        delay = state.next_action.sleep if state.next_action else 0.0
-        if on_retry and isinstance(exc, ConnectorError):
-            on_retry(exc, state.attempt_number, delay)
-
-    runner = Retrying(
-        stop=stop_after_attempt(attempts),
-        wait=wait,
-        retry=retry_if_exception(is_retriable),
-        sleep=sleep,
-        before_sleep=before_sleep,
-        reraise=True,
-    )
-    return runner(fn)
+__all__ = ["QUERY_CODES", "RETRIABLE_CODES", "RETRIABLE_RECORD_CODES", "Backoff",
+           "is_retriable", "retrying", "translate"]

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from connector.errors import (
     ApiLimitExceeded,
@@ -40,14 +40,17 @@ from connector.errors import (
     ConnectorError,
     RetriableApiError,
 )
+from connector.retry import Backoff
 from connector.salesforce.client import SalesforceClient
-from connector.salesforce.retry import RETRIABLE_RECORD_CODES, Backoff
+from connector.salesforce.retry import RETRIABLE_RECORD_CODES
+from connector.values import WriteAction
 
 log = logging.getLogger(__name__)
 
-Action = Literal["create", "update", "upsert", "delete"]
-BULK_OPERATION = {"create": "insert", "update": "update", "upsert": "upsert",
-                  "delete": "delete"}
+Action = WriteAction
+# Bulk API 2.0's name of each operation
+BULK_OPERATION = {WriteAction.CREATE: "insert", WriteAction.UPDATE: "update",
+                  WriteAction.UPSERT: "upsert", WriteAction.DELETE: "delete"}
 NOT_ATTEMPTED = "NOT_ATTEMPTED"
 # Bulk 2.0 refuses uploads above 100 MB (of CSV); stay well below per job.
 MAX_BULK_UPLOAD_BYTES = 80 * 1024 * 1024
@@ -67,7 +70,7 @@ def bulk_job_calls(n: int, action: Action) -> int:
     or delete whose job reports no failure needs no result file at all.
     """
     polls = BULK_EXPECTED_POLLS + (1 if n > 50_000 else 0)
-    results = 1 if action in ("create", "upsert") else 0
+    results = 1 if action in (WriteAction.CREATE, WriteAction.UPSERT) else 0
     return BULK_JOB_FIXED_CALLS + polls + results
 
 
@@ -278,7 +281,7 @@ class Writer:
         """API calls a write of ``n`` records costs when nothing fails."""
         if n == 0:
             return 0
-        if (action != "create" or has_bulk_key) and self.use_bulk(n, action):
+        if (action != WriteAction.CREATE or has_bulk_key) and self.use_bulk(n, action):
             return bulk_calls(n, action)
         return collections_calls(n, self.batch_size)
 
@@ -289,13 +292,13 @@ class Writer:
         refs = [op.ref for op in ops]
         if len(set(refs)) != len(refs):
             raise ValueError("WriteOp.ref values must be unique within a batch")
-        if action == "upsert":
+        if action == WriteAction.UPSERT:
             if not ext:
                 raise ValueError("upsert needs external_id_field")
             missing = [op.ref for op in ops if op.fields.get(ext) in (None, "")]
             if missing:
                 raise ValueError(f"upsert records without {ext}: {missing[:5]}")
-        if action in ("update", "delete"):
+        if action in (WriteAction.UPDATE, WriteAction.DELETE):
             missing = [op.ref for op in ops if not op.id]
             if missing:
                 raise ValueError(f"{action} records without id: {missing[:5]}")
@@ -308,9 +311,9 @@ class Writer:
         Creates need a caller-given natural key (e.g. CampaignId + LeadId + ContactId);
         without one they go through collections, whose results are positional.
         """
-        if action == "upsert":
+        if action == WriteAction.UPSERT:
             return (ext,) if ext else None
-        if action in ("update", "delete"):
+        if action in (WriteAction.UPDATE, WriteAction.DELETE):
             return ("Id",)
         return tuple(bulk_key) if bulk_key else None
 
@@ -348,21 +351,21 @@ class Writer:
     def _collections_call(self, sobject: str, action: Action, chunk: Sequence[WriteOp],
                           ext: str | None) -> Any:
         what = f"{action} {len(chunk)} {sobject}"
-        if action == "delete":
+        if action == WriteAction.DELETE:
             ids = ",".join(str(op.id) for op in chunk)
             return self.client.rest(what, "composite/sobjects", method="DELETE",
                                     params={"ids": ids, "allOrNone": "false"})
         records = []
         for op in chunk:
             rec: dict[str, Any] = {"attributes": {"type": sobject}}
-            if action == "update":
+            if action == WriteAction.UPDATE:
                 rec["id"] = op.id
             rec.update({k: api_value(v) for k, v in op.fields.items()})
             records.append(rec)
         body = {"allOrNone": False, "records": records}
-        if action == "create":
+        if action == WriteAction.CREATE:
             return self.client.rest(what, "composite/sobjects", method="POST", json=body)
-        if action == "update":
+        if action == WriteAction.UPDATE:
             return self.client.rest(what, "composite/sobjects", method="PATCH", json=body)
         return self.client.rest(what, f"composite/sobjects/{sobject}/{ext}", method="PATCH",
                                 json=body)
@@ -441,9 +444,9 @@ class Writer:
 
     def _bulk_csv(self, action: Action, ops: Sequence[WriteOp]) -> str:
         columns: list[str] = []
-        if action in ("update", "delete"):
+        if action in (WriteAction.UPDATE, WriteAction.DELETE):
             columns.append("Id")
-        if action != "delete":
+        if action != WriteAction.DELETE:
             for op in ops:
                 for name in op.fields:
                     if name not in columns:
@@ -465,7 +468,7 @@ class Writer:
                   ext: str | None, key: tuple[str, ...]) -> dict[str, RecordResult]:
         c = self.client
         job_id = c.bulk_create_job(sobject, BULK_OPERATION[action],
-                                   external_id_field=ext if action == "upsert" else None)
+                                   external_id_field=ext if action == WriteAction.UPSERT else None)
         try:
             c.bulk_upload(sobject, job_id, self._bulk_csv(action, ops))
             c.bulk_close(sobject, job_id)
@@ -494,7 +497,7 @@ class Writer:
         processed = int(info.get("numberRecordsProcessed") or 0)
         failed = int(info.get("numberRecordsFailed") or 0) if counted else 1
         complete = counted and info.get("state") == "JobComplete" and processed >= len(ops)
-        if complete and failed == 0 and action in ("update", "delete"):
+        if complete and failed == 0 and action in (WriteAction.UPDATE, WriteAction.DELETE):
             # every record succeeded and its id is known: no result file to read
             return {op.ref: RecordResult(op.ref, op.id, True) for op in ops}
         for row in c.bulk_results(sobject, job_id, "successfulResults"):

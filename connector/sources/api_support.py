@@ -1,10 +1,11 @@
 """Shared machinery of the API sources: client-side rate limiting, the per-run call
-budget and the one retry policy.
+budget, and the MAP edge's use of the connector's one retry policy.
 
 Marketo and HubSpot differ in how they signal throttling, but not in what the
 connector does about it: wait (honouring the server's hint), retry with
 exponential backoff and jitter a bounded number of times, and stop cleanly
-before spending past the run's budget.
+before spending past the run's budget. That policy is ``connector.retry``'s,
+the same the Salesforce edge uses.
 """
 
 from __future__ import annotations
@@ -14,15 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TypeVar
 
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
-
-from connector.errors import ConnectorError
+from connector.retry import Backoff, retrying
 from connector.sources.base import SourceBudgetExhausted
 from connector.sources.clock import Clock
 
@@ -76,30 +69,12 @@ class CallBudget:
         self.used += 1
 
 
-def _is_retriable(exc: BaseException) -> bool:
-    return isinstance(exc, ConnectorError) and exc.retriable
-
-
-def _wait(base: float, cap: float) -> Callable[[RetryCallState], float]:
-    backoff = wait_exponential_jitter(initial=base, max=cap, jitter=base)
-
-    def wait(state: RetryCallState) -> float:
-        delay = backoff(state)
-        exc = state.outcome.exception() if state.outcome else None
-        hint = getattr(exc, "retry_after", None)
-        if isinstance(hint, (int, float)) and hint > 0:
-            return max(float(hint), delay)
-        return delay
-
-    return wait
-
-
 def with_retries(call: Callable[[], T], *, clock: Clock, attempts: int,
-                 base: float = 1.0, cap: float = 60.0) -> T:
+                 base: float = 1.0, cap: float = 60.0, what: str = "MAP call",
+                 spend: Callable[[], None] | None = None) -> T:
     """Run ``call``, retrying errors whose class is retriable (throttling, timeouts,
     5xx, network) with exponential backoff and jitter, honouring ``retry_after``;
-    the last error is re-raised once ``attempts`` are spent."""
-    retrying = Retrying(
-        stop=stop_after_attempt(attempts), wait=_wait(base, cap),
-        retry=retry_if_exception(_is_retriable), sleep=clock.sleep, reraise=True)
-    return retrying(call)
+    ``spend`` (the run's budget) runs before each attempt; the last error is
+    re-raised once ``attempts`` are spent."""
+    return retrying(call, attempts=attempts, backoff=Backoff(initial=base, maximum=cap),
+                    sleep=clock.sleep, spend=spend, what=what)

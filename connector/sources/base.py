@@ -11,7 +11,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from connector.errors import BudgetExhausted, SourceError, SourceQuotaExhausted
+from connector.errors import CheckpointNotReady as CheckpointNotReady  # re-exported
+from connector.errors import SourceBudgetExhausted as SourceBudgetExhausted
 from connector.models import Person, Program, Rejection, TargetAccount, Touch
 
 SourceItem = Program | Person | Touch | TargetAccount | Rejection
@@ -19,17 +20,6 @@ SourceItem = Program | Person | Touch | TargetAccount | Rejection
 rejections appear where the rejected record would have."""
 
 CHECKPOINT_VERSION = 1
-
-
-class SourceBudgetExhausted(SourceQuotaExhausted, BudgetExhausted):
-    """The run spent its own per-run call budget on the MAP (not the MAP's daily quota).
-
-    It is both a ``SourceQuotaExhausted`` and a ``BudgetExhausted`` so callers that
-    handle either stop cleanly (exit 4, safe to re-run)."""
-
-
-class CheckpointNotReady(SourceError):
-    """``checkpoint`` was read before ``read()`` finished or stopped cleanly."""
 
 
 @dataclass

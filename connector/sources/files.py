@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from connector.errors import ConfigError, SourceFormatError
+from connector.errors import RowProblem as RowProblem  # re-exported
 from connector.mappings import Mappings
 from connector.models import Origin, Person, Program, Rejection, TargetAccount, Touch
 from connector.normalize import (
@@ -66,15 +67,6 @@ _PERSON_NAMES = ("first_name", "last_name", "company", "title", "industry")
 # The touch's optional text fields, in the order their problems are reported.
 _TOUCH_TEXTS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term",
                 "program_id", "url", "referrer")
-
-
-class RowProblem(ValueError):
-    """A field of a row cannot be used; carries the field's name."""
-
-    def __init__(self, field: str, message: str, value: Any = None) -> None:
-        super().__init__(message)
-        self.field = field
-        self.value = value
 
 
 def _text(values: Mapping[str, Any], key: str) -> str | None:

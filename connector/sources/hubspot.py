@@ -55,6 +55,7 @@ from connector.sources.hubspot_records import (
     visit_touches,
 )
 from connector.sources.hubspot_windows import WindowDone, read_modified
+from connector.sources.paging import hubspot_after, hubspot_offset, pages
 from connector.sources.spill import Spill
 from connector.sources.timestamps import iso_z, parse_api_timestamp, to_epoch_ms
 
@@ -183,15 +184,12 @@ class HubSpotReader(ReaderState):
 
     def _list(self, client: HubSpotClient, path: str, params: dict[str, Any],
               stream: str) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        after: str | None = None
-        while True:
+        def fetch(after: str | None) -> dict[str, Any]:
             query = {**params, "limit": LIST_PAGE, **({"after": after} if after else {})}
-            body = client.get(path, query, stream=stream)
-            found.extend(body.get("results") or [])
-            after = ((body.get("paging") or {}).get("next") or {}).get("after")
-            if not after:
-                return found
+            return client.get(path, query, stream=stream)
+
+        return [item for page in pages(fetch, hubspot_after)
+                for item in page.body.get("results") or []]
 
     # -------------------------------------------------------------- contacts
 
@@ -219,17 +217,18 @@ class HubSpotReader(ReaderState):
                        contacts: dict[str, Any], spill: Spill) -> Iterator[SourceItem]:
         """The first, full read; its cursor is kept after each page so it can resume."""
         started = contacts.get("started_at") or iso_z(self._as_of)
-        after = contacts.get("after")
-        while True:
+
+        def fetch(after: str | None) -> dict[str, Any]:
             query = {"limit": LIST_PAGE, "properties": ",".join(CONTACT_PROPERTIES),
                      **({"after": after} if after else {})}
-            body = client.get("/crm/v3/objects/contacts", query, stream=S_CONTACTS)
-            for contact in body.get("results") or []:
+            return client.get("/crm/v3/objects/contacts", query, stream=S_CONTACTS)
+
+        for page in pages(fetch, hubspot_after, start=contacts.get("after")):
+            for contact in page.body.get("results") or []:
                 yield self._emit_contact(contact, spill)
-            after = ((body.get("paging") or {}).get("next") or {}).get("after")
-            if not after:
-                break
-            state["contacts"] = {"mode": "full", "after": after, "started_at": started}
+            if page.more:
+                state["contacts"] = {"mode": "full", "after": page.cursor,
+                                     "started_at": started}
         state["contacts"] = {"mode": "incremental", "watermark": started}
 
     def _search_contacts(self, client: HubSpotClient, state: dict[str, Any],
@@ -298,13 +297,15 @@ class HubSpotReader(ReaderState):
             stop_before = since - int(OVERLAP.total_seconds() * 1000)
             newest = since
             touch_type = kinds.for_form(form.get("name"))
-            after: str | None = None
-            done = False
-            while not done:
+
+            def fetch(after: str | None, form_id: str = form_id) -> dict[str, Any]:
                 query = {"limit": FORM_PAGE, **({"after": after} if after else {})}
-                body = client.get(f"/form-integrations/v1/submissions/forms/{form_id}", query,
-                                  stream=S_FORMS)
-                for submission in body.get("results") or []:  # newest first
+                return client.get(f"/form-integrations/v1/submissions/forms/{form_id}",
+                                  query, stream=S_FORMS)
+
+            for page in pages(fetch, hubspot_after):
+                done = False
+                for submission in page.body.get("results") or []:  # newest first
                     submitted = int(submission.get("submittedAt") or 0)
                     if submitted < stop_before:
                         done = True
@@ -314,8 +315,8 @@ class HubSpotReader(ReaderState):
                     summary.read += 1
                     newest = max(newest, submitted)
                     spill.append(submission_touch(submission, form, touch_type))
-                after = ((body.get("paging") or {}).get("next") or {}).get("after")
-                done = done or not after
+                if done:  # older than the last read: the rest was read before
+                    break
             new_states[f"{S_FORMS}:{form_id}"] = newest
 
     def _read_email_events(self, client: HubSpotClient, previous: dict[str, Any],
@@ -328,20 +329,19 @@ class HubSpotReader(ReaderState):
         since = parse_api_timestamp(mark) if mark else self._as_of - INITIAL_LOOKBACK
         assert since is not None
         for event_type, touch_type in sorted(table.items()):
-            offset: str | None = None
-            while True:
+
+            def fetch(offset: str | None, event_type: str = event_type) -> dict[str, Any]:
                 query: dict[str, Any] = {"eventType": event_type, "limit": EMAIL_PAGE,
                                          "startTimestamp": to_epoch_ms(since - OVERLAP),
                                          "endTimestamp": to_epoch_ms(self._as_of)}
                 if offset:
                     query["offset"] = offset
-                body = client.get("/email/public/v1/events", query, stream=S_EMAIL)
-                for event in body.get("events") or []:
+                return client.get("/email/public/v1/events", query, stream=S_EMAIL)
+
+            for page in pages(fetch, hubspot_offset):
+                for event in page.body.get("events") or []:
                     summary.read += 1
                     spill.append(email_event_touch(event, touch_type))
-                offset = body.get("offset")
-                if not body.get("hasMore") or not offset:
-                    break
         new_states[S_EMAIL] = {"read_through": iso_z(self._as_of)}
 
     # ---------------------------------------------------------------- emails

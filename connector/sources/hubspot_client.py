@@ -25,6 +25,8 @@ from connector.errors import (
     SourceQuotaExhausted,
     SourceRateLimited,
 )
+from connector.errors import HubSpotTransientError as HubSpotTransientError  # re-exported
+from connector.retry import parse_retry_after
 from connector.sources.api_support import CallBudget, SlidingWindowLimiter, with_retries
 from connector.sources.base import ReadSummary
 from connector.sources.clock import Clock
@@ -32,12 +34,6 @@ from connector.sources.clock import Clock
 GENERAL_CALLS, GENERAL_PERIOD = 100, 10.0
 SEARCH_CALLS, SEARCH_PERIOD = 5, 1.0
 MAX_ATTEMPTS = 6
-
-
-class HubSpotTransientError(SourceError):
-    """A 5xx or an unreadable body; retried with backoff."""
-
-    retriable = True
 
 
 def _header_number(response: httpx.Response, name: str) -> float | None:
@@ -91,15 +87,20 @@ class HubSpotClient:
                 body: dict[str, Any] | None = None, stream: str) -> dict[str, Any]:
         """One call, retried on throttling and transient failures; the JSON body."""
         return with_retries(lambda: self._call(method, path, params, body, stream),
-                            clock=self._clock, attempts=self._attempts)
+                            clock=self._clock, attempts=self._attempts,
+                            what=f"HubSpot {method} {path}", spend=self._spend)
 
-    def _call(self, method: str, path: str, params: dict[str, Any] | None,
-              body: dict[str, Any] | None, stream: str) -> dict[str, Any]:
+    def _spend(self) -> None:
+        """Before each attempt: refuse once the account's daily limit is spent, then
+        spend one call of the run's budget."""
         if self._daily_spent:
             raise SourceQuotaExhausted(
                 "HubSpot: the account's daily API limit is spent",
                 hint="the limit resets at midnight in the account's time zone; run again")
         self._budget.spend()
+
+    def _call(self, method: str, path: str, params: dict[str, Any] | None,
+              body: dict[str, Any] | None, stream: str) -> dict[str, Any]:
         if self._wait_before_next > 0:
             self._clock.sleep(self._wait_before_next)
             self._wait_before_next = 0.0
@@ -153,7 +154,7 @@ class HubSpotClient:
             raise SourceQuotaExhausted(
                 message, hint="the daily limit resets at midnight in the account's time "
                               "zone; the checkpoint keeps the position, run again then")
-        retry_after = _header_number(response, "Retry-After")
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
         if retry_after is None:
             interval = _header_number(response, "X-HubSpot-RateLimit-Interval-Milliseconds")
             retry_after = interval / 1000 if interval else 1.0

@@ -50,6 +50,7 @@ from connector.sources.marketo_records import (
     to_person,
     to_program,
 )
+from connector.sources.paging import marketo_token, offset_step, pages
 from connector.sources.spill import Spill
 from connector.sources.timestamps import iso_z, parse_api_timestamp
 
@@ -159,16 +160,13 @@ class MarketoReader(ReaderState):
             assert since is not None
             params["earliestUpdatedAt"] = iso_z(since - PROGRAM_OVERLAP)
             params["latestUpdatedAt"] = iso_z(self._as_of)
-        browsed: list[dict[str, Any]] = []
-        offset = 0
-        while True:
-            body = client.get("/rest/asset/v1/programs.json", {**params, "offset": offset},
+
+        def fetch(offset: int | None) -> dict[str, Any]:
+            return client.get("/rest/asset/v1/programs.json", {**params, "offset": offset or 0},
                               stream=S_PROGRAMS)
-            page = body.get("result") or []
-            browsed.extend(page)
-            if len(page) < PROGRAM_PAGE:
-                break
-            offset += PROGRAM_PAGE
+
+        browsed = [entry for page in pages(fetch, offset_step(PROGRAM_PAGE))
+                   for entry in page.body.get("result") or []]
         items: list[Program | Rejection] = []
         for entry in browsed:
             detail = client.get(f"/rest/asset/v1/program/{entry.get('id')}.json",
@@ -184,17 +182,14 @@ class MarketoReader(ReaderState):
         return items
 
     def _read_channels(self, client: MarketoClient) -> dict[str, dict[str, Any]]:
-        channels: dict[str, dict[str, Any]] = {}
-        offset = 0
-        while True:
-            body = client.get("/rest/asset/v1/channels.json",
-                              {"maxReturn": PROGRAM_PAGE, "offset": offset}, stream=S_CHANNELS)
-            page = body.get("result") or []
-            for channel in page:
-                channels[str(channel.get("name", "")).lower()] = channel
-            if len(page) < PROGRAM_PAGE:
-                return channels
-            offset += PROGRAM_PAGE
+        def fetch(offset: int | None) -> dict[str, Any]:
+            return client.get("/rest/asset/v1/channels.json",
+                              {"maxReturn": PROGRAM_PAGE, "offset": offset or 0},
+                              stream=S_CHANNELS)
+
+        return {str(channel.get("name", "")).lower(): channel
+                for page in pages(fetch, offset_step(PROGRAM_PAGE))
+                for channel in page.body.get("result") or []}
 
     # ------------------------------------------------------------ activities
 
@@ -217,19 +212,17 @@ class MarketoReader(ReaderState):
                                   {"sinceDatetime": since_text}, stream=S_ACTIVITIES)
                 token = body.get("nextPageToken")
                 state = {"token": None, "since": since_text}
-            while True:
-                reserve = self._lead_reserve(lead_ids)
-                if client.budget.remaining <= reserve:
-                    streams[key] = state
-                    raise SourceBudgetExhausted(
-                        f"Marketo: the run's call budget is nearly spent; stopped reading "
-                        f"activities, keeping {reserve} calls to read their leads",
-                        hint="run again to continue from the checkpoint")
-                body = client.get("/rest/v1/activities.json",
+
+            def fetch(token: str | None, key: str = key) -> dict[str, Any]:
+                return client.get("/rest/v1/activities.json",
                                   {"nextPageToken": token, "activityTypeIds": key},
                                   stream=S_ACTIVITIES)
+
+            # pages are fetched lazily: the reserve is checked before each fetch
+            self._keep_lead_reserve(client, lead_ids, streams, key, state)
+            for page in pages(fetch, marketo_token, start=token):
                 past_as_of = False
-                for activity in body.get("result") or []:
+                for activity in page.body.get("result") or []:
                     when = _activity_time(activity)
                     if when is not None and when > self._as_of:
                         past_as_of = True
@@ -244,14 +237,25 @@ class MarketoReader(ReaderState):
                     spill.append(activity)
                 if past_as_of:
                     # The rest belongs to a later run: restart from as_of, not from a token.
-                    state = {"token": None, "since": iso_z(self._as_of)}
-                    streams[key] = state
+                    streams[key] = {"token": None, "since": iso_z(self._as_of)}
                     break
-                token = body.get("nextPageToken") or token
-                state = {"token": token, "since": None}
+                state = {"token": page.cursor, "since": None}
                 streams[key] = state
-                if not body.get("moreResult"):
-                    break
+                if page.more:
+                    self._keep_lead_reserve(client, lead_ids, streams, key, state)
+
+    def _keep_lead_reserve(self, client: MarketoClient, lead_ids: set[str],
+                           streams: dict[str, dict[str, Any]], key: str,
+                           state: dict[str, Any]) -> None:
+        """Stop reading activities (checkpointing ``state``) while the budget can still
+        read the leads they name."""
+        reserve = self._lead_reserve(lead_ids)
+        if client.budget.remaining <= reserve:
+            streams[key] = state
+            raise SourceBudgetExhausted(
+                f"Marketo: the run's call budget is nearly spent; stopped reading "
+                f"activities, keeping {reserve} calls to read their leads",
+                hint="run again to continue from the checkpoint")
 
     @staticmethod
     def _lead_reserve(lead_ids: set[str]) -> int:

@@ -22,7 +22,9 @@ from connector.errors import (
     SourceError,
     SourceQuotaExhausted,
     SourceRateLimited,
+    SourceTokenRejected,
 )
+from connector.errors import MarketoTransientError as MarketoTransientError  # re-exported
 from connector.redact import register as register_secret
 from connector.sources.api_support import CallBudget, SlidingWindowLimiter, with_retries
 from connector.sources.base import ReadSummary
@@ -42,14 +44,7 @@ QUOTA_CODE = "607"
 NO_DATA_CODE = "702"
 
 
-class MarketoTransientError(SourceError):
-    """Marketo timed out or was briefly unavailable; retried with backoff."""
-
-    retriable = True
-
-
-class _TokenRejected(SourceError):
-    """601/602: the access token is invalid or expired."""
+_TokenRejected = SourceTokenRejected  # 601/602: refresh the token, retry once
 
 
 def _require(value: object, name: str) -> None:
@@ -94,7 +89,7 @@ class MarketoClient:
     def _access_token(self) -> str:
         if self._token is None or self._clock.monotonic() >= self._token_expires:
             self._token = with_retries(self._fetch_token, clock=self._clock,
-                                       attempts=self._attempts)
+                                       attempts=self._attempts, what="Marketo identity")
         return self._token
 
     def _fetch_token(self) -> str:
@@ -135,20 +130,21 @@ class MarketoClient:
 
         A rejected token is refreshed and the call retried once; throttling and
         transient errors are retried with backoff inside the budget."""
+        what = f"Marketo {path}"
         try:
             return with_retries(lambda: self._call(path, params, stream), clock=self._clock,
-                                attempts=self._attempts)
+                                attempts=self._attempts, what=what, spend=self._budget.spend)
         except _TokenRejected:
             self._token = None
             try:
                 return with_retries(lambda: self._call(path, params, stream),
-                                    clock=self._clock, attempts=self._attempts)
+                                    clock=self._clock, attempts=self._attempts, what=what,
+                                    spend=self._budget.spend)
             except _TokenRejected as exc:
                 raise AuthError(f"Marketo rejected a fresh access token: {exc}") from None
 
     def _call(self, path: str, params: dict[str, Any] | None, stream: str) -> dict[str, Any]:
         token = self._access_token()
-        self._budget.spend()
         self._limiter.acquire()
         with self._slots:
             try:

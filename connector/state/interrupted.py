@@ -10,15 +10,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from connector.run.status import RunStatus
+
 
 def mark_interrupted_runs(store: Any) -> list[int]:
     """Mark every ``running`` run ``interrupted``; return their ids."""
     db = store.db
-    ids = [int(r[0]) for r in db.execute("SELECT run_id FROM runs WHERE status = 'running'")]
+    ids = [int(r[0]) for r in db.execute("SELECT run_id FROM runs WHERE status = ?",
+                                          (RunStatus.RUNNING,))]
     if ids:
-        db.execute("UPDATE runs SET status = 'interrupted', finished_at = ? "
-                   "WHERE status = 'running'",
-                   (datetime.now(UTC).isoformat(timespec="microseconds"),))
+        db.execute("UPDATE runs SET status = ?, finished_at = ? WHERE status = ?",
+                   (RunStatus.INTERRUPTED, datetime.now(UTC).isoformat(timespec="microseconds"),
+                    RunStatus.RUNNING))
     return ids
 
 
