@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from connector.engine.account_cycles import STAGES as ABM
+from connector.errors import ConfigError
 from connector.reports.funnel_abm import build_abm
 
 Grain = Literal["month", "quarter"]
@@ -222,9 +223,42 @@ def _zero(stages: Sequence[str]) -> list[dict[str, Any]]:
             for i, s in enumerate(stages)]
 
 
+FULL_SYNC = "run `connector sync --full` once"
+
+
+def check_facts(db: sqlite3.Connection) -> list[str]:
+    """Whether the funnel facts a sync keeps are there. None at all while the
+    ledger has responses (an install from before the facts, or one never
+    synced since): ConfigError, since every number would be zero. The stage
+    facts there but no meaningful engagement yet (the facts of an install from
+    before migration 7, when the engagements joined them): a warning to return,
+    since the report is right except that an account's later buying cycles
+    are opened only by a SQL or an opportunity. Three EXISTS probes: cheap."""
+    def exists(sql: str) -> bool:
+        return bool(db.execute(f"SELECT EXISTS ({sql})").fetchone()[0])
+
+    if not exists("SELECT 1 FROM funnel_stages") and \
+            exists("SELECT 1 FROM touches WHERE is_response = 1"):
+        raise ConfigError(
+            "the funnel facts are missing: the state database has responses but no "
+            "stage facts (a sync computes them; this install has not run one since "
+            "the funnel report arrived)",
+            hint=f"{FULL_SYNC} to compute them for everyone, then run the report again")
+    if exists("SELECT 1 FROM funnel_stages") and \
+            not exists("SELECT 1 FROM funnel_engagements") and \
+            exists("SELECT 1 FROM funnel_accounts WHERE engaged_at IS NOT NULL"):
+        return ["the funnel facts have no meaningful engagements yet (they are kept by "
+                "syncs since this version): an account's buying cycle after a won or lost "
+                "opportunity starts only at a SQL or an opportunity, and its Engaged date "
+                f"is inferred; {FULL_SYNC} to fill them"]
+    return []
+
+
 def funnel_report(db: sqlite3.Connection, q: FunnelQuery) -> dict[str, Any]:
     """The CONTRACT's ``report funnel`` JSON (plus ``grain``, ``revenue``,
-    ``cost`` and ``by_campaign``)."""
+    ``cost``, ``by_campaign`` and ``warnings``). Raises ConfigError when the
+    funnel facts are missing (``check_facts``)."""
+    warnings = check_facts(db)
     params = q.params()
     _build_demand(db, params)
     build_abm(db, params)
@@ -264,6 +298,7 @@ def funnel_report(db: sqlite3.Connection, q: FunnelQuery) -> dict[str, Any]:
         "by_channel": by_channel,
         "by_campaign": _by_campaign(db, params),
         "periods": _periods(db, q, params),
+        "warnings": warnings,
     }
 
 

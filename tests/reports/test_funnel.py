@@ -285,3 +285,49 @@ def test_the_command_line_table_json_and_files(tmp_path: Path,
     assert all((tmp_path / "png" / p).read_bytes()[:4] == b"\x89PNG" for p in pngs)
     bad = runner.invoke(app, [*base, "--to", "2025-01-01", "--format", "json"])
     assert bad.exit_code == 2 and "after --to" in bad.stdout
+
+
+def test_missing_facts_say_what_to_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An install with a ledger but no funnel facts (never synced since the report
+    arrived): exit 2 and the command to run, rather than a report of zeros."""
+    from connector.state.store import StateStore
+
+    store = StateStore(tmp_path / "old.db")
+    run = store.start_run("test", AS_OF)
+    with store.transaction():
+        store.db.execute(
+            "INSERT INTO touches (touch_id, map_id, program_id, touch_type, occurred_at, "
+            "is_response, data, hash, seen_run, changed_run) "
+            "VALUES ('t1', 'p1', NULL, 'form_fill', '2026-01-01T00:00:00.000000+00:00', 1, "
+            "'{}', '', ?, ?)", (run, run))
+    store.close()
+    monkeypatch.setenv("CONNECTOR_STATE", str(tmp_path / "old.db"))
+    result = CliRunner().invoke(app, ["report", "funnel", "--format", "json",
+                                      "--as-of", AS_OF.isoformat()])
+    assert result.exit_code == 2, result.output
+    assert "the funnel facts are missing" in result.output
+    assert "connector sync --full" in result.output
+
+
+def test_facts_without_engagements_warn_and_still_report(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Facts from before the engagements were kept: the report runs, says what it
+    cannot see and what to run. Without p4's engagements A5 comes back only with
+    O5 (02-20): its Engaged is then inferred, and its third cycle never opens."""
+    store = build(tmp_path / "state.db")
+    with store.transaction():
+        store.db.execute("DELETE FROM funnel_engagements")
+    store.close()
+    monkeypatch.setenv("CONNECTOR_STATE", str(tmp_path / "state.db"))
+    result = CliRunner().invoke(app, ["report", "funnel", "--format", "json", "--from",
+                                      "2026-01-01", "--to", "2026-03-31",
+                                      "--as-of", AS_OF.isoformat()])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert len(data["warnings"]) == 1 and "connector sync --full" in data["warnings"][0]
+    assert "warning: the funnel facts have no meaningful engagements" in result.stderr
+    abm = {r["stage"]: r for r in data["abm"]["stages"]}
+    # Target: A1, A2, A4, A5 cycles 1 and 2 (02-20); Engaged A5c2 inferred 02-20
+    assert [abm[s]["entered"] for s in ("Target", "Engaged", "SQL", "Opportunity", "Won")] \
+        == [5, 5, 4, 4, 2]
+    assert abm["Engaged"]["inferred"] == 3
