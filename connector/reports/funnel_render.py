@@ -197,7 +197,11 @@ def render_html(report: Mapping[str, Any]) -> str:
                             "reaching the next by the as-of time; days to the next stage "
                             "over those who reached it"),
             page.Table("Account-based (accounts): conversion and velocity", STAGE_COLUMNS,
-                       stage_rows("abm"), id="abm"),
+                       stage_rows("abm"), id="abm",
+                       note=" ".join(["target accounts, once per buying cycle: an account "
+                                      "re-enters at Target when it engages again after a "
+                                      "won or closed-lost opportunity.",
+                                      *report.get("warnings", ())])),
             page.Table("Cost per stage (programs starting in the period)",
                        ("stage", "cost per entry"),
                        [[s, v] for s, v in cost["per_stage"].items()], id="cost"),
