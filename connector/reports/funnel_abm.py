@@ -8,8 +8,9 @@ opportunities from the mirror. Account cycles are derived here, at report time,
 rather than stored by the sync, because their inputs change independently of
 when an account is planned (a person reaching SQL, an opportunity closing in
 Salesforce): derived on each report they are never stale. The engine runs once
-per account (tens of thousands), never per person; everything per person stays
-in SQL.
+per account that matters (target accounts, and accounts with opportunities for
+revenue by channel), never per person; everything per person stays in SQL,
+driven from those accounts' links so only their people's facts are read.
 
 Only target accounts are counted (DOMAIN: "Target accounts -> Engaged -> SQL ->
 Opportunity -> Won"), so every cycle counted starts at Target and the funnel
@@ -38,7 +39,7 @@ from connector.engine.account_cycles import (
 )
 
 TABLES = ("funnel_abm", "funnel_abm_raw", "funnel_opps", "funnel_opp_cycle", "funnel_acct_inq",
-          "funnel_abm_cohort")
+          "funnel_abm_cohort", "funnel_abm_ids", "funnel_abm_people")
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -58,20 +59,22 @@ def _cycle_rows(db: sqlite3.Connection, params: dict[str, str]
     engagements: dict[str, list[datetime]] = defaultdict(list)
     sqls: dict[str, list[datetime]] = defaultdict(list)
     opps: dict[str, list[AccountOpportunity]] = defaultdict(list)
-    for account_id, target, target_at, engaged_at in db.execute(
-            "SELECT account_id, target, target_at, engaged_at FROM funnel_accounts"):
+    for account_id, target, target_at, engaged_at in db.execute("""
+            SELECT a.account_id, a.target, a.target_at, a.engaged_at
+            FROM temp.funnel_abm_ids i CROSS JOIN funnel_accounts a
+                 ON a.account_id = i.account_id"""):
         targets[account_id] = _at(target_at) if target and target_at else None
         if engaged_at:  # the first engagement, kept by the account scores
             engagements[account_id].append(_at(engaged_at))
     for account_id, at in db.execute("""
-            SELECT l.account_id, e.at FROM funnel_engagements e
-            JOIN person_links l ON l.map_id = e.map_id
-            WHERE l.account_id IS NOT NULL AND e.at <= :as_of""", params):
+            SELECT p.account_id, e.at FROM temp.funnel_abm_people p
+            CROSS JOIN funnel_engagements e ON e.map_id = p.map_id
+            WHERE e.at <= :as_of""", params):
         engagements[account_id].append(_at(at))
     for account_id, at in db.execute("""
-            SELECT l.account_id, f.at FROM funnel_stages f
-            JOIN person_links l ON l.map_id = f.map_id
-            WHERE f.stage = 'SQL' AND l.account_id IS NOT NULL AND f.at <= :as_of""", params):
+            SELECT p.account_id, f.at FROM temp.funnel_abm_people p
+            CROSS JOIN funnel_stages f ON f.map_id = p.map_id AND +f.stage = 'SQL'
+            WHERE f.at <= :as_of""", params):
         sqls[account_id].append(_at(at))
     for opp_id, account_id, created, close, won, closed in db.execute("""
             SELECT id, account_id, created_at, close_at, won, closed FROM temp.funnel_opps
@@ -80,7 +83,7 @@ def _cycle_rows(db: sqlite3.Connection, params: dict[str, str]
             opp_id, _at(created), _at(close) if closed and close else None, bool(won)))
     rows: list[tuple[Any, ...]] = []
     opp_rows: list[tuple[str, str, int]] = []
-    for account_id in sorted(set(targets) | set(engagements) | set(sqls) | set(opps)):
+    for account_id in sorted(set(targets) | set(opps)):
         for c in account_cycles(engagements=engagements.get(account_id, ()),
                                 sqls=sqls.get(account_id, ()),
                                 opportunities=opps.get(account_id, ()), as_of=as_of,
@@ -111,6 +114,18 @@ def build_abm(db: sqlite3.Connection, params: dict[str, str]) -> None:
                json_extract(fields, '$.IsWon') IN (1, 'true') AS won,
                json_extract(fields, '$.IsClosed') IN (1, 'true') AS closed
         FROM sf_records WHERE sobject = 'Opportunity' AND is_deleted = 0""")
+    # the accounts that matter: target accounts (counted) and accounts with
+    # opportunities (revenue by channel); then their people, in one pass over the links
+    db.execute("""
+        CREATE TEMP TABLE funnel_abm_ids (account_id TEXT PRIMARY KEY)""")
+    db.execute("""
+        INSERT INTO temp.funnel_abm_ids
+        SELECT account_id FROM funnel_accounts WHERE target AND target_at <= :as_of
+        UNION SELECT account_id FROM temp.funnel_opps WHERE account_id IS NOT NULL""", params)
+    db.execute("""
+        CREATE TEMP TABLE funnel_abm_people AS
+        SELECT map_id, account_id FROM person_links
+        WHERE account_id IN (SELECT account_id FROM temp.funnel_abm_ids)""")
     rows, opp_rows = _cycle_rows(db, params)
     dates = ", ".join(f"d{i} TEXT" for i in range(len(STAGES)))
     flags = ", ".join(f"i{i} INTEGER" for i in range(len(STAGES)))
@@ -121,16 +136,14 @@ def build_abm(db: sqlite3.Connection, params: dict[str, str]) -> None:
     db.execute("CREATE TEMP TABLE funnel_opp_cycle (id TEXT PRIMARY KEY, account_id TEXT, "
                "cycle INTEGER)")
     db.executemany("INSERT OR IGNORE INTO temp.funnel_opp_cycle VALUES (?,?,?)", opp_rows)
-    # the Inquiries of the people of the accounts that matter: target accounts
-    # (counted) and accounts with opportunities (revenue by channel)
+    # the Inquiries of the people of those accounts
     db.execute("""
         CREATE TEMP TABLE funnel_acct_inq AS
-        SELECT l.account_id AS account_id, f.at || ' ' || f.map_id AS k,
+        SELECT p.account_id AS account_id, f.at || ' ' || f.map_id AS k,
                f.channel AS channel, f.source_channel AS source_channel
-        FROM funnel_stages f JOIN person_links l ON l.map_id = f.map_id
-        WHERE f.stage = 'Inquiry' AND f.at <= :as_of AND l.account_id IN (
-            SELECT account_id FROM temp.funnel_abm_raw WHERE target
-            UNION SELECT account_id FROM temp.funnel_opp_cycle)""", params)
+        FROM temp.funnel_abm_people p
+        CROSS JOIN funnel_stages f ON f.map_id = p.map_id AND +f.stage = 'Inquiry'
+        WHERE f.at <= :as_of""", params)
     db.execute("CREATE INDEX temp.ix_funnel_acct_inq ON funnel_acct_inq(account_id, k)")
     # SQLite takes the bare columns from the row holding the MIN (MAX)
     db.execute("""
