@@ -69,7 +69,8 @@ def render_table(report: Mapping[str, Any], console: Console) -> None:
     console.print(channels)
     console.print("Conversion is cohort-based: of those entering a stage in the period, the "
                   "share reaching the next by the as-of time; in flight have not yet and were "
-                  "not recycled or lost.", highlight=False)
+                  "not recycled or lost. Accounts: target accounts, once per buying cycle.",
+                  highlight=False)
 
 
 def render_csv(report: Mapping[str, Any]) -> str:
