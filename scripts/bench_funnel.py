@@ -1,8 +1,9 @@
 """Benchmark: `connector report funnel` over N people and M accounts of synthetic facts.
 
 Builds a state database with the facts a sync would have kept (stage entries
-per person and cycle with channels and programs, links to accounts, account
-target flags and engaged dates, opportunities in the mirror), inserted
+per person and cycle with channels and programs, meaningful engagements, links
+to accounts, account target flags and engaged dates, opportunities in the
+mirror, some accounts with a second deal after the first closed), inserted
 directly, then times the report (JSON and the HTML page with its charts) in a
 fresh child process so that its wall time and peak memory are the report's
 alone. Target: under 60 s and under 1 GB for 1M people and 50k accounts.
@@ -57,6 +58,7 @@ def build(path: Path, people: int, accounts: int, seed: int = 7) -> None:
     span = (AS_OF - START).total_seconds()
     batch_stages: list[tuple[object, ...]] = []
     batch_links: list[tuple[object, ...]] = []
+    batch_engaged: list[tuple[object, ...]] = []
     sqls: dict[int, str] = {}
     for n in range(people):
         map_id = f"M{n:07d}"
@@ -67,6 +69,10 @@ def build(path: Path, people: int, accounts: int, seed: int = 7) -> None:
         source_program = rng.choice(programs)
         cycles = 2 if rng.random() < 0.1 else 1
         at = START + timedelta(seconds=rng.random() * span * 0.9)
+        if rng.random() < 0.3:  # pricing pages, demo requests, meetings
+            for k in range(rng.randint(1, 3)):
+                batch_engaged.append((map_id, iso(at + timedelta(days=rng.randint(0, 300),
+                                                                 seconds=k)), 1, source))
         for cycle in range(1, cycles + 1):
             channel = source if cycle == 1 else rng.choice(CHANNELS)
             program = source_program if cycle == 1 else rng.choice(programs)
@@ -87,8 +93,8 @@ def build(path: Path, people: int, accounts: int, seed: int = 7) -> None:
                 moment += timedelta(days=rng.expovariate(1 / 12))
             at = (closed or moment) + timedelta(days=rng.randint(10, 90))
         if len(batch_stages) > 200_000:
-            _flush(db, batch_stages, batch_links)
-    _flush(db, batch_stages, batch_links)
+            _flush(db, batch_stages, batch_links, batch_engaged)
+    _flush(db, batch_stages, batch_links, batch_engaged)
     accounts_rows = []
     opps = []
     for a in range(accounts):
@@ -108,6 +114,13 @@ def build(path: Path, people: int, accounts: int, seed: int = 7) -> None:
                       "IsWon": won, "CloseDate": close.date().isoformat()}
             opps.append(("Opportunity", f"006{a:015d}", account_id,
                          created.isoformat(timespec="milliseconds"), json.dumps(fields)))
+            again = close + timedelta(days=rng.randint(30, 200))
+            if (closed or won) and again < AS_OF and rng.random() < 0.3:  # a second deal
+                fields = {"Amount": rng.randint(5, 200) * 1000, "IsClosed": False,
+                          "IsWon": False, "CloseDate": (again + timedelta(days=60)).date()
+                          .isoformat()}
+                opps.append(("Opportunity", f"006{a + accounts:015d}", account_id,
+                             again.isoformat(timespec="milliseconds"), json.dumps(fields)))
     db.executemany("INSERT INTO funnel_accounts (account_id, target, target_at, engaged_at) "
                    "VALUES (?, ?, ?, ?)", accounts_rows)
     db.executemany("INSERT INTO sf_records (sobject, id, parent_id, created_date, fields) "
@@ -116,16 +129,20 @@ def build(path: Path, people: int, accounts: int, seed: int = 7) -> None:
     store.close()
 
 
-def _flush(db: object, stages: list[tuple[object, ...]], links: list[tuple[object, ...]]
-           ) -> None:
+def _flush(db: object, stages: list[tuple[object, ...]], links: list[tuple[object, ...]],
+           engaged: list[tuple[object, ...]]) -> None:
     db.executemany(  # type: ignore[attr-defined]
         "INSERT INTO funnel_stages (map_id, cycle, stage, at, inferred, closed_at, channel, "
         "program_id, source_channel, source_program_id) VALUES (?,?,?,?,?,?,?,?,?,?)", stages)
     db.executemany(  # type: ignore[attr-defined]
         "INSERT INTO person_links (map_id, sobject, sf_id, rule, detail, account_id, run_id) "
         "VALUES (?,?,?,?,?,?,?)", links)
+    db.executemany(  # type: ignore[attr-defined]
+        "INSERT OR IGNORE INTO funnel_engagements (map_id, at, cycle, channel) "
+        "VALUES (?,?,?,?)", engaged)
     stages.clear()
     links.clear()
+    engaged.clear()
 
 
 CHILD = """

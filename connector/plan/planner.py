@@ -381,7 +381,8 @@ class Planner:
             due = stages.next_change(self.as_of, self.rules)
             for m in target.map_ids:
                 plan.due[m] = due
-                plan.stage_rows[m] = stage_facts(m, stages.life, want.sources, ctx.touches) \
+                plan.stage_rows[m] = stage_facts(m, stages.life, want.sources, ctx.touches,
+                                                self.mappings) \
                     if m == primary.map_id else []
         if record is None and target.require_mql and not (
                 stages.reached_mql if stages is not None else target.map_mql):

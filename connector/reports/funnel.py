@@ -3,16 +3,19 @@
 Set-based SQL over the state database: the stage facts each sync keeps
 (``connector.state.funnel_facts``), the links (a person's account) and the
 mirror (opportunities, their amounts and outcomes). Nothing loops over people
-in Python, so the report over a million people stays a handful of queries.
+in Python, so the report over a million people stays a handful of queries; the
+account funnel runs one pure engine per account for its buying cycles
+(``connector.reports.funnel_abm``).
 
 Definitions (the same for marketing and finance):
 
-* Volume of a stage in a period: the people (accounts) whose stage date falls
-  in the period; a person counts once per funnel cycle.
+* Volume of a stage in a period: the people (target accounts) whose stage date
+  falls in the period; a person counts once per funnel cycle, an account once
+  per buying cycle (it re-enters after a won or closed-lost opportunity).
 * Conversion is cohort-based: of those who entered stage S in the period, the
   share that reached a later stage (in the same cycle) by ``as_of``. Those who
-  have not, and whose cycle was not recycled (an account: whose opportunities
-  are not all closed lost), are ``in_flight``.
+  have not, and whose cycle was not recycled (an account: whose cycle did not
+  end with its opportunities closed lost), are ``in_flight``.
 * Velocity: median, p75 and p90 days from S to the next stage reached, over the
   cohort's converters; percentiles interpolate linearly between ranks.
 * An account's stage date it never had itself (an opportunity without an
@@ -27,9 +30,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
+from connector.engine.account_cycles import STAGES as ABM
+from connector.errors import ConfigError
+from connector.reports.funnel_abm import build_abm
+
 Grain = Literal["month", "quarter"]
 DEMAND = ("Inquiry", "MQL", "SAL", "SQL", "Opportunity", "Customer")
-ABM = ("Target", "Engaged", "SQL", "Opportunity", "Won")
 NONE = "(none)"
 VIEWS = {"first_touch": ("channel", "program_id"),
          "original_source": ("source_channel", "source_program_id")}
@@ -160,77 +166,10 @@ def _stage_rows(db: sqlite3.Connection, table: str, stages: Sequence[str],
 
 # ----------------------------------------------------------- accounts
 
-def _build_abm(db: sqlite3.Connection, params: dict[str, str]) -> None:
-    """One row per account: own stage dates up to ``as_of``, the dates it skipped
-    filled from the next stage (inferred), whether all its opportunities were
-    lost, and the channels of its first person (both views); then its stage
-    entries in the period as a cohort table like the people's."""
-    for name in ("funnel_abm", "funnel_opps", "funnel_acct_people", "funnel_acct_opps",
-                 "funnel_abm_cohort"):
-        db.execute(f"DROP TABLE IF EXISTS temp.{name}")
-    db.execute("""
-        CREATE TEMP TABLE funnel_opps AS
-        SELECT id, parent_id AS account_id,
-               CAST(COALESCE(json_extract(fields, '$.Amount'), 0) AS REAL) AS amount,
-               substr(created_date, 1, 19) || '.000000+00:00' AS created_at,
-               json_extract(fields, '$.CloseDate') || 'T00:00:00.000000+00:00' AS close_at,
-               json_extract(fields, '$.IsWon') IN (1, 'true') AS won,
-               json_extract(fields, '$.IsClosed') IN (1, 'true') AS closed
-        FROM sf_records WHERE sobject = 'Opportunity' AND is_deleted = 0""")
-    # per account: the first person's channels (SQLite takes the bare columns from
-    # the row holding the MIN) and the first SQL
-    db.execute("""
-        CREATE TEMP TABLE funnel_acct_people AS
-        SELECT l.account_id AS account_id,
-               MIN(CASE WHEN f.stage = 'Inquiry' THEN f.at || ' ' || f.map_id END) AS first,
-               MIN(CASE WHEN f.stage = 'SQL' THEN f.at END) AS sql_at
-        FROM funnel_stages f JOIN person_links l ON l.map_id = f.map_id
-        WHERE f.stage IN ('Inquiry', 'SQL') AND l.account_id IS NOT NULL AND f.at <= :as_of
-        GROUP BY l.account_id""", params)
-    db.execute("CREATE UNIQUE INDEX temp.ix_funnel_acct_people ON "
-               "funnel_acct_people(account_id)")
-    db.execute("""
-        CREATE TEMP TABLE funnel_acct_opps AS
-        SELECT account_id,
-               MIN(CASE WHEN created_at <= :as_of THEN created_at END) AS opp_at,
-               MIN(CASE WHEN won AND close_at <= :as_of THEN close_at END) AS won_at,
-               COUNT(*) > 0 AND SUM(NOT closed OR won) = 0 AS lost
-        FROM temp.funnel_opps WHERE account_id IS NOT NULL GROUP BY account_id""", params)
-    db.execute("CREATE UNIQUE INDEX temp.ix_funnel_acct_opps ON funnel_acct_opps(account_id)")
-    db.execute("""
-        CREATE TEMP TABLE funnel_abm AS
-        WITH ids AS (SELECT account_id FROM funnel_accounts
-                     UNION SELECT account_id FROM temp.funnel_acct_people WHERE sql_at IS NOT NULL
-                     UNION SELECT account_id FROM temp.funnel_acct_opps),
-        own AS (
-            SELECT ids.account_id,
-                   CASE WHEN a.target AND a.target_at <= :as_of THEN a.target_at END AS t,
-                   CASE WHEN a.engaged_at <= :as_of THEN a.engaged_at END AS e,
-                   p.sql_at AS s, o.opp_at AS o, o.won_at AS w, COALESCE(o.lost, 0) AS lost,
-                   substr(p.first, 1, 32) AS first_at, substr(p.first, 34) AS first_id
-            FROM ids LEFT JOIN funnel_accounts a ON a.account_id = ids.account_id
-            LEFT JOIN temp.funnel_acct_people p ON p.account_id = ids.account_id
-            LEFT JOIN temp.funnel_acct_opps o ON o.account_id = ids.account_id)
-        SELECT own.account_id, own.lost,
-               own.t AS d0, 0 AS i0,
-               COALESCE(own.e, own.s, own.o, own.w) AS d1, own.e IS NULL AS i1,
-               COALESCE(own.s, own.o, own.w) AS d2, own.s IS NULL AS i2,
-               COALESCE(own.o, own.w) AS d3, own.o IS NULL AS i3,
-               own.w AS d4, 0 AS i4,
-               f.channel AS channel, f.source_channel AS source_channel
-        FROM own LEFT JOIN funnel_stages f ON f.map_id = own.first_id AND f.stage = 'Inquiry'
-             AND f.at = own.first_at""", params)
-    db.execute("CREATE INDEX temp.ix_funnel_abm ON funnel_abm(account_id)")
-    db.execute("CREATE TEMP TABLE funnel_abm_cohort AS " + " UNION ALL ".join(
-        f"SELECT '{s}' AS stage, d{i} AS at, i{i} AS inferred, "
-        f"{f'd{i + 1}' if i + 1 < len(ABM) else 'NULL'} AS next_at, lost AS ended, "
-        f"channel, source_channel FROM temp.funnel_abm WHERE d{i} >= :start AND d{i} < :end"
-        for i, s in enumerate(ABM)), params)
-
-
 def _revenue(db: sqlite3.Connection, params: dict[str, str], key: str | None
              ) -> dict[str, tuple[float, float]]:
-    """Pipeline (by created date) and won (by close date) per account channel."""
+    """Pipeline (by created date) and won (by close date) per channel of the
+    account cycle each opportunity belongs to."""
     group = f"COALESCE(a.{key}, '{NONE}')" if key else "'all'"
     out: dict[str, tuple[float, float]] = {}
     for k, pipeline, won in db.execute(f"""
@@ -239,7 +178,8 @@ def _revenue(db: sqlite3.Connection, params: dict[str, str], key: str | None
                             AND o.created_at <= :as_of THEN o.amount ELSE 0 END),
                    SUM(CASE WHEN o.won AND o.close_at >= :start AND o.close_at < :end
                             AND o.close_at <= :as_of THEN o.amount ELSE 0 END)
-            FROM temp.funnel_opps o LEFT JOIN temp.funnel_abm a ON a.account_id = o.account_id
+            FROM temp.funnel_opps o LEFT JOIN temp.funnel_opp_cycle y ON y.id = o.id
+            LEFT JOIN temp.funnel_abm a ON a.account_id = y.account_id AND a.cycle = y.cycle
             GROUP BY 1""", params):
         out[k] = (round(pipeline or 0.0, 2), round(won or 0.0, 2))
     return out
@@ -283,12 +223,45 @@ def _zero(stages: Sequence[str]) -> list[dict[str, Any]]:
             for i, s in enumerate(stages)]
 
 
+FULL_SYNC = "run `connector sync --full` once"
+
+
+def check_facts(db: sqlite3.Connection) -> list[str]:
+    """Whether the funnel facts a sync keeps are there. None at all while the
+    ledger has responses (an install from before the facts, or one never
+    synced since): ConfigError, since every number would be zero. The stage
+    facts there but no meaningful engagement yet (the facts of an install from
+    before migration 7, when the engagements joined them): a warning to return,
+    since the report is right except that an account's later buying cycles
+    are opened only by a SQL or an opportunity. Three EXISTS probes: cheap."""
+    def exists(sql: str) -> bool:
+        return bool(db.execute(f"SELECT EXISTS ({sql})").fetchone()[0])
+
+    if not exists("SELECT 1 FROM funnel_stages") and \
+            exists("SELECT 1 FROM touches WHERE is_response = 1"):
+        raise ConfigError(
+            "the funnel facts are missing: the state database has responses but no "
+            "stage facts (a sync computes them; this install has not run one since "
+            "the funnel report arrived)",
+            hint=f"{FULL_SYNC} to compute them for everyone, then run the report again")
+    if exists("SELECT 1 FROM funnel_stages") and \
+            not exists("SELECT 1 FROM funnel_engagements") and \
+            exists("SELECT 1 FROM funnel_accounts WHERE engaged_at IS NOT NULL"):
+        return ["the funnel facts have no meaningful engagements yet (they are kept by "
+                "syncs since this version): an account's buying cycle after a won or lost "
+                "opportunity starts only at a SQL or an opportunity, and its Engaged date "
+                f"is inferred; {FULL_SYNC} to fill them"]
+    return []
+
+
 def funnel_report(db: sqlite3.Connection, q: FunnelQuery) -> dict[str, Any]:
     """The CONTRACT's ``report funnel`` JSON (plus ``grain``, ``revenue``,
-    ``cost`` and ``by_campaign``)."""
+    ``cost``, ``by_campaign`` and ``warnings``). Raises ConfigError when the
+    funnel facts are missing (``check_facts``)."""
+    warnings = check_facts(db)
     params = q.params()
     _build_demand(db, params)
-    _build_abm(db, params)
+    build_abm(db, params)
     demand = _stage_rows(db, "temp.funnel_demand", DEMAND, "'all'").get("all") \
         or _zero(DEMAND)
     abm = _stage_rows(db, "temp.funnel_abm_cohort", ABM, "'all'").get("all") or _zero(ABM)
@@ -325,6 +298,7 @@ def funnel_report(db: sqlite3.Connection, q: FunnelQuery) -> dict[str, Any]:
         "by_channel": by_channel,
         "by_campaign": _by_campaign(db, params),
         "periods": _periods(db, q, params),
+        "warnings": warnings,
     }
 
 

@@ -67,6 +67,8 @@ def funnel_command(store: StateStore, *, fmt: Literal["table", "json", "csv", "h
         query = dataclasses.replace(query, model=chosen,
                                     attribution_fields=names)  # type: ignore[arg-type]
     report = funnel_report(store.db, query)
+    for warning in report["warnings"]:
+        err.print(f"warning: {warning}", highlight=False, soft_wrap=True)
     code = 0
     if snapshot is not None:
         from connector.reports.funnel_snapshot import write_snapshot

@@ -69,7 +69,8 @@ def render_table(report: Mapping[str, Any], console: Console) -> None:
     console.print(channels)
     console.print("Conversion is cohort-based: of those entering a stage in the period, the "
                   "share reaching the next by the as-of time; in flight have not yet and were "
-                  "not recycled or lost.", highlight=False)
+                  "not recycled or lost. Accounts: target accounts, once per buying cycle.",
+                  highlight=False)
 
 
 def render_csv(report: Mapping[str, Any]) -> str:
@@ -197,7 +198,11 @@ def render_html(report: Mapping[str, Any]) -> str:
                             "reaching the next by the as-of time; days to the next stage "
                             "over those who reached it"),
             page.Table("Account-based (accounts): conversion and velocity", STAGE_COLUMNS,
-                       stage_rows("abm"), id="abm"),
+                       stage_rows("abm"), id="abm",
+                       note=" ".join(["target accounts, once per buying cycle: an account "
+                                      "re-enters at Target when it engages again after a "
+                                      "won or closed-lost opportunity.",
+                                      *report.get("warnings", ())])),
             page.Table("Cost per stage (programs starting in the period)",
                        ("stage", "cost per entry"),
                        [[s, v] for s, v in cost["per_stage"].items()], id="cost"),

@@ -251,4 +251,16 @@ MIGRATIONS: list[str] = [
         FROM written GROUP BY sobject, id;
     DROP TABLE written;
     """,
+    # 9: every meaningful engagement of each person (funnel facts, kept by the sync
+    # with the stages), so the account funnel can open a new buying cycle when an
+    # account engages again after a won or lost opportunity
+    """
+    CREATE TABLE funnel_engagements (
+        map_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        cycle INTEGER NOT NULL,
+        channel TEXT,
+        PRIMARY KEY (map_id, at)
+    );
+    """,
 ]

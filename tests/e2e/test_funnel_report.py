@@ -27,6 +27,9 @@ def _facts(rig: Rig) -> list[tuple[object, ...]]:
 def test_a_sync_fills_the_facts_and_the_report_counts_them(
         rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
     _world(rig)
+    # Acme is on the MAP's target list
+    (rig.map_dir / "target_accounts.csv").write_text("domain,account_id,tier\nacme.com,,Tier 1\n",
+                                                     encoding="utf-8")
     as_of = DAY0 + timedelta(days=11)
     assert rig.sync(as_of=as_of).status == "ok"
     facts = _facts(rig)
@@ -39,17 +42,27 @@ def test_a_sync_fills_the_facts_and_the_report_counts_them(
     store = rig.store()
     try:
         accounts = list(store.db.execute("SELECT target, engaged_at FROM funnel_accounts"))
+        engaged = list(store.db.execute("SELECT map_id, at FROM funnel_engagements "
+                                        "ORDER BY 1, 2"))
         report = funnel_report(store.db, FunnelQuery(as_of, DAY0.date().replace(day=1),
                                                      as_of.date()))
     finally:
         store.close()
     assert len(accounts) == 1 and accounts[0][1] is not None  # Acme engaged on day 0
+    assert accounts[0][0] == 1
+    # the meaningful engagements: A's demo request and pricing form (one moment, day
+    # 10); B's contact form and two pricing visits (day 0); C's is no one's account,
+    # but a person's engagements are kept all the same
+    assert [m for m, _ in engaged] == ["A", "B", "B", "B", "C"]
     demand = {r["stage"]: r for r in report["demand"]["stages"]}
     assert [demand[s]["entered"] for s in ("Inquiry", "MQL", "SAL", "SQL")] == [3, 2, 1, 0]
     # of the 3 Inquiries, A and B reached MQL; C is still in flight (not recycled)
     assert (demand["Inquiry"]["reached_next"], demand["Inquiry"]["in_flight"]) == (2, 1)
-    abm = {r["stage"]: r["entered"] for r in report["abm"]["stages"]}
-    assert abm["Engaged"] == 1 and abm["SQL"] == 0
+    abm = {r["stage"]: r for r in report["abm"]["stages"]}
+    # one buying cycle, opened by B's contact form on day 0: Target (first seen on
+    # day 11, so dated at the opening and inferred) and Engaged; nobody at SQL
+    assert [abm[s]["entered"] for s in ("Target", "Engaged", "SQL")] == [1, 1, 0]
+    assert (abm["Target"]["inferred"], abm["Engaged"]["in_flight"]) == (1, 1)
     # a re-run with nothing new keeps the same facts
     assert rig.sync(as_of=as_of).status == "ok"
     assert _facts(rig) == facts
@@ -100,3 +113,39 @@ def test_snapshot_upserts_one_record_per_period_funnel_stage_and_channel(rig: Ri
         assert len(rig.query("SELECT Id FROM Funnel_Snapshot__c")) == first["records"]
     finally:
         store.close()
+
+
+def test_an_account_re_enters_the_account_funnel_after_a_won_deal(rig: Rig) -> None:
+    """Acme (a target) engages on day 0 (B's contact form), sales opens a deal on
+    day 2 that is won on 2026-01-09; A's demo request on day 10 (01-15) opens a
+    second buying cycle, back at Target."""
+    _world(rig)
+    (rig.map_dir / "target_accounts.csv").write_text("domain,account_id,tier\nacme.com,,Tier 1\n",
+                                                     encoding="utf-8")
+    acme = rig.query("SELECT Id FROM Account WHERE Name = 'Acme'")[0]["Id"]
+    rig.org.set_settings(now=(DAY0 + timedelta(days=2)).isoformat())
+    try:
+        rig.org.salesforce().Opportunity.create({
+            "AccountId": acme, "Name": "Acme platform", "StageName": "Closed Won",
+            "CloseDate": "2026-01-09", "Amount": 5000})
+    finally:
+        rig.org.set_settings(now=None)
+    as_of = DAY0 + timedelta(days=11)
+    assert rig.sync(as_of=as_of).status == "ok"
+    store = rig.store()
+    try:
+        report = funnel_report(store.db, FunnelQuery(as_of, DAY0.date().replace(day=1),
+                                                     as_of.date()))
+    finally:
+        store.close()
+    abm = {r["stage"]: r for r in report["abm"]["stages"]}
+    # cycle 1: Target and Engaged day 0, SQL (inferred) and Opportunity day 2, Won
+    # 01-09; cycle 2: Target and Engaged on day 10. Both Targets are inferred: the
+    # connector first saw Acme on the list at the sync, on day 11
+    assert [abm[s]["entered"] for s in ("Target", "Engaged", "SQL", "Opportunity", "Won")] \
+        == [2, 2, 1, 1, 1]
+    assert (abm["Target"]["inferred"], abm["SQL"]["inferred"]) == (2, 1)
+    # of the two Engaged, cycle 1 reached SQL in 2 days; cycle 2 is in flight
+    assert (abm["Engaged"]["reached_next"], abm["Engaged"]["in_flight"]) == (1, 1)
+    assert abm["Engaged"]["median_days"] == pytest.approx(2.0, abs=0.05)
+    assert report["revenue"] == {"pipeline": 5000.0, "won": 5000.0}

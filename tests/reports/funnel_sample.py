@@ -8,13 +8,17 @@ People (stage dates per cycle; first-touch channel/program; original source):
       Webinar/P2; source Paid Search/P1; account A1
   p3: cycle 1 Inquiry 02-01, MQL 02-05, recycled 03-10; cycle 2 Inquiry 03-20
       Webinar/P2; source Webinar/P2; account A2
-  p4: Inquiry 03-01; Email, no program; source Email; no account
+  p4: Inquiry 03-01; Email, no program; source Email; account A5; meaningful
+      engagements (pricing page, demo request) 01-20 15:00, 02-03, 03-20
   p5: Inquiry 2025-12-20, MQL 01-04, SAL 01-09; Paid Search/P1; source Paid Search/P1; A3
   p6: Inquiry 03-25, MQL 03-28 (inferred), SAL 03-28; Webinar/P2; source Webinar/P2; A2
 Accounts: A1 target since 01-01, engaged 01-15; A2 target since 02-01, never engaged;
-  A3 not a target, engaged 01-10; A4 target since 03-01, engaged 03-11.
+  A3 not a target, engaged 01-10; A4 target since 03-01, engaged 03-11;
+  A5 target since 01-01, engaged 01-20 15:00 (the re-entry case: a lost deal,
+  back, a won deal, back again).
 Opportunities: O1 (A1) created 03-02, 1000, won, closes 03-31; O2 (A2) created 03-15,
-  500, closed lost 04-10; O3 (A3) created 2025-12-01, 300, open.
+  500, closed lost 04-10; O3 (A3) created 2025-12-01, 300, open; O4 (A5) created 01-05,
+  200, closed lost 01-20; O5 (A5) created 02-20, 800, won, closes 03-10.
 Programs: P1 cost 1200 starting 01-01; P2 cost 600 starting 2025-11-01; P3 no cost.
 Dates are 2026 unless said otherwise; the report runs 01-01..03-31 at as_of 04-15.
 """
@@ -65,7 +69,14 @@ def build(path: Path) -> StateStore:
                                 ("MQL", "2026-02-05", False)],
                       "Webinar", "P2", "Webinar", "P2", closed="2026-03-10")
         + _person("p3", 2, [("Inquiry", "2026-03-20", False)], "Webinar", "P2", "Webinar", "P2"),
-        "p4": _person("p4", 1, [("Inquiry", "2026-03-01", False)], "Email", None, "Email", None),
+        "p4": [*_person("p4", 1, [("Inquiry", "2026-03-01", False)], "Email", None, "Email",
+                        None),
+               StageFact("p4", 0, funnel_facts.ENGAGED, _d("2026-01-20T15:00"), False, None,
+                         "Website", None, "Email", None),
+               StageFact("p4", 0, funnel_facts.ENGAGED, _d("2026-02-03"), False, None,
+                         "Website", None, "Email", None),
+               StageFact("p4", 1, funnel_facts.ENGAGED, _d("2026-03-20"), False, None,
+                         "Email", None, "Email", None)],
         "p5": _person("p5", 1, [("Inquiry", "2025-12-20", False), ("MQL", "2026-01-04", False),
                                 ("SAL", "2026-01-09", False)],
                       "Paid Search", "P1", "Paid Search", "P1"),
@@ -79,8 +90,9 @@ def build(path: Path) -> StateStore:
             AccountFact("A2", True, _d("2026-02-01"), None),
             AccountFact("A3", False, None, _d("2026-01-10")),
             AccountFact("A4", True, _d("2026-03-01"), _d("2026-03-11")),
+            AccountFact("A5", True, _d("2026-01-01"), _d("2026-01-20T15:00")),
         ])
-        accounts = {"p1": "A1", "p2": "A1", "p3": "A2", "p4": None, "p5": "A3", "p6": "A2"}
+        accounts = {"p1": "A1", "p2": "A1", "p3": "A2", "p4": "A5", "p5": "A3", "p6": "A2"}
         store.set_links(run, [Link(m, "Contact", f"C{m}", "email", {}, a)
                               for m, a in accounts.items()])
         store.mirror_upsert([
@@ -93,6 +105,12 @@ def build(path: Path) -> StateStore:
             MirrorRow("Opportunity", "O3", {"Amount": 300, "IsClosed": False, "IsWon": False,
                                             "CloseDate": "2026-06-30"}, parent_id="A3",
                       created_date="2025-12-01T00:00:00.000+00:00"),
+            MirrorRow("Opportunity", "O4", {"Amount": 200, "IsClosed": True, "IsWon": False,
+                                            "CloseDate": "2026-01-20"}, parent_id="A5",
+                      created_date="2026-01-05T00:00:00.000+00:00"),
+            MirrorRow("Opportunity", "O5", {"Amount": 800, "IsClosed": True, "IsWon": True,
+                                            "CloseDate": "2026-03-10"}, parent_id="A5",
+                      created_date="2026-02-20T00:00:00.000+00:00"),
         ])
         store.upsert_programs(run, [
             Program(program_id="P1", name="Search Q1", cost=Decimal("1200"),

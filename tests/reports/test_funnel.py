@@ -60,19 +60,34 @@ DEMAND = [
 ]
 
 ABM = [
-    # Targets dated in the period: A1 01-01, A2 02-01, A4 03-01. All reached Engaged
-    # (A2's inferred from its opportunity on 03-15): 14, 42 and 10 days.
-    # Days 10, 14, 42: median 14; p75 at 1.5 -> 14 + .5*28 = 28; p90 at 1.8 -> 36.4.
-    row("Target", 3, 0, 3, 0, 1.0, 14.0, 28.0, 36.4),
-    # Engaged: A1 01-15, A2 03-15 (inferred), A3 01-10 (not a target), A4 03-11.
-    # SQL: A1 in 26 d, A2 the same day, A3 already (its opportunity is from 2025:
-    # 0 days, never negative); A4 in flight. Days 0, 0, 26.
-    row("Engaged", 4, 1, 3, 1, 0.75, 0.0, 13.0, 20.8),
-    # SQL: A1 (p1's SQL 02-10), A2 (inferred from its opportunity 03-15).
-    row("SQL", 2, 1, 2, 0, 1.0, 10.0, 15.0, 18.0),
-    # Opportunity: A1 03-02 (won 03-31: 29 d), A2 03-15 (closed lost: not in flight).
-    row("Opportunity", 2, 0, 1, 0, 0.5, 29.0, 29.0, 29.0),
-    row("Won", 1, 0, None, None, None, None, None, None),
+    # Only target accounts count (A3 is not one), once per buying cycle. Cycles:
+    #   A1: Target 01-01, Engaged 01-15, SQL 02-10 (p1), Opportunity 03-02, Won 03-31.
+    #   A2: Target 02-01; O2 on 03-15 with nobody engaged or at SQL before it: Engaged
+    #       and SQL inferred 03-15; O2 closed lost 04-10.
+    #   A4: Target 03-01, Engaged 03-11.
+    #   A5 cycle 1: Target 01-01; O4 on 01-05: Engaged and SQL inferred 01-05; O4 lost
+    #       01-20 (p4's engagement at 01-20 15:00 is on the close day: same cycle).
+    #   A5 cycle 2: back with p4's engagement 02-03: Target and Engaged 02-03; O5 on
+    #       02-20 (SQL inferred 02-20); won 03-10.
+    #   A5 cycle 3: back with p4's engagement 03-20: Target and Engaged 03-20.
+    # Target: A1, A2, A4, A5 x3 = 6, all engaged: 14, 42, 10, 4, 0 and 0 days.
+    # Days 0, 0, 4, 10, 14, 42: median at 2.5 -> 4 + .5*6 = 7; p75 at 3.75 ->
+    # 10 + .75*4 = 13; p90 at 4.5 -> 14 + .5*28 = 28.
+    row("Target", 6, 0, 6, 0, 1.0, 7.0, 13.0, 28.0),
+    # Engaged: A1 01-15, A2 03-15 (inferred), A4 03-11, A5c1 01-05 (inferred), A5c2
+    # 02-03, A5c3 03-20. SQL: A1 in 26 d, A2 and A5c1 the same day, A5c2 in 17 d;
+    # A4 and A5c3 in flight. Days 0, 0, 17, 26: median at 1.5 -> 8.5; p75 at 2.25 ->
+    # 17 + .25*9 = 19.25; p90 at 2.7 -> 17 + .7*9 = 23.3.
+    row("Engaged", 6, 2, 4, 2, 0.6667, 8.5, 19.25, 23.3),
+    # SQL: A1 02-10, A2 03-15 (inferred), A5c1 01-05 (inferred), A5c2 02-20 (inferred).
+    # All reached Opportunity: 20, 0, 0, 0 days: median at 1.5 -> 0; p75 at 2.25 ->
+    # .25*20 = 5; p90 at 2.7 -> .7*20 = 14.
+    row("SQL", 4, 3, 4, 0, 1.0, 0.0, 5.0, 14.0),
+    # Opportunity: A1 03-02 (won 03-31: 29 d), A2 03-15 and A5c1 01-05 (closed lost:
+    # not in flight), A5c2 02-20 (won 03-10: 18 d). Days 18, 29: median 23.5; p75
+    # 18 + .75*11 = 26.25; p90 18 + .9*11 = 27.9.
+    row("Opportunity", 4, 0, 2, 0, 0.5, 23.5, 26.25, 27.9),
+    row("Won", 2, 0, None, None, None, None, None, None),     # A1 03-31, A5c2 03-10
 ]
 
 
@@ -90,8 +105,9 @@ def test_the_contract_keys_and_revenue(report: dict[str, Any]) -> None:
     assert all(set(r) == set(KEYS) for f in ("demand", "abm") for r in report[f]["stages"])
     assert all({"channel", "view", "demand", "abm", "pipeline", "won"} <= set(r)
                for r in report["by_channel"])
-    # pipeline by created date: O1 1000 + O2 500 (O3 is from 2025); won: O1
-    assert report["revenue"] == {"pipeline": 1500.0, "won": 1000.0}
+    # pipeline by created date: O1 1000 + O2 500 + O4 200 + O5 800 (O3 is from 2025);
+    # won: O1 and O5
+    assert report["revenue"] == {"pipeline": 2500.0, "won": 1800.0}
     # programs starting in the period with a cost: P1 (1200); per stage entered
     assert report["cost"] == {"programs": 1200.0, "per_stage": {
         "Inquiry": 200.0, "MQL": 240.0, "SAL": 300.0, "SQL": 600.0, "Opportunity": 1200.0,
@@ -106,22 +122,29 @@ def _channel(report: dict[str, Any], view: str, channel: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("view", "channel", "demand", "abm", "pipeline", "won"), [
-    # first touch: p1 all stages, p5 MQL and SAL; accounts A1 (first person p1) and A3
-    pytest.param("first_touch", "Paid Search", [1, 2, 2, 1, 1, 1], [1, 2, 1, 1, 1],
+    # An account cycle's channel: the earliest Inquiry of its people within the cycle,
+    # else the latest before it opened. A1: p1 (01-01); A2: p3 (02-01); A5 cycle 1:
+    # nobody before 01-21 -> (none); cycle 2: p4 (03-01, Email); cycle 3: no Inquiry
+    # after 03-11, the latest before its opening is p4's -> Email; A4: nobody.
+    # first touch: p1 all stages, p5 MQL and SAL; account A1 (A3 is not a target)
+    pytest.param("first_touch", "Paid Search", [1, 2, 2, 1, 1, 1], [1, 1, 1, 1, 1],
                  1000.0, 1000.0, id="first-touch-paid-search"),
     # p2, p3 (two cycles), p6: many at the top, nobody beyond SQL; account A2 (lost)
     pytest.param("first_touch", "Webinar", [4, 3, 2, 1, 0, 0], [1, 1, 1, 1, 0],
                  500.0, 0.0, id="first-touch-webinar"),
-    pytest.param("first_touch", "Email", [1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0],
-                 0.0, 0.0, id="first-touch-email"),
-    # A4 has nobody in the ledger
-    pytest.param("first_touch", "(none)", [0, 0, 0, 0, 0, 0], [1, 1, 0, 0, 0],
-                 0.0, 0.0, id="first-touch-no-channel"),
+    # A5 cycles 2 (all stages, O5 800 won) and 3 (Target, Engaged)
+    pytest.param("first_touch", "Email", [1, 0, 0, 0, 0, 0], [2, 2, 1, 1, 1],
+                 800.0, 800.0, id="first-touch-email"),
+    # A4 (Target, Engaged) and A5 cycle 1 (to Opportunity; O4 200, lost)
+    pytest.param("first_touch", "(none)", [0, 0, 0, 0, 0, 0], [2, 2, 1, 1, 0],
+                 200.0, 0.0, id="first-touch-no-channel"),
     # original source: p2 came from Paid Search too
-    pytest.param("original_source", "Paid Search", [2, 3, 3, 2, 1, 1], [1, 2, 1, 1, 1],
+    pytest.param("original_source", "Paid Search", [2, 3, 3, 2, 1, 1], [1, 1, 1, 1, 1],
                  1000.0, 1000.0, id="original-source-paid-search"),
     pytest.param("original_source", "Webinar", [3, 2, 1, 0, 0, 0], [1, 1, 1, 1, 0],
                  500.0, 0.0, id="original-source-webinar"),
+    pytest.param("original_source", "Email", [1, 0, 0, 0, 0, 0], [2, 2, 1, 1, 1],
+                 800.0, 800.0, id="original-source-email"),
 ])
 def test_channels(report: dict[str, Any], view: str, channel: str, demand: list[int],
                   abm: list[int], pipeline: float, won: float) -> None:
@@ -157,9 +180,12 @@ def test_periods_by_month_and_quarter(report: dict[str, Any], tmp_path: Path) ->
                 "abm": dict(zip(["Target", "Engaged", "SQL", "Opportunity", "Won"], abm,
                                 strict=True))}
 
-    assert report["periods"] == [period("2026-01", [2, 3, 2, 0, 0, 0], [1, 2, 0, 0, 0]),
-                                 period("2026-02", [1, 1, 1, 2, 0, 0], [1, 0, 1, 0, 0]),
-                                 period("2026-03", [3, 1, 1, 0, 1, 1], [1, 2, 1, 2, 1])]
+    # accounts by month: Target A1, A5c1 | A2, A5c2 | A4, A5c3; Engaged A1, A5c1 |
+    # A5c2 | A2, A4, A5c3; SQL A5c1 | A1, A5c2 | A2; Opportunity A5c1 | A5c2 | A1, A2;
+    # Won - | - | A1, A5c2
+    assert report["periods"] == [period("2026-01", [2, 3, 2, 0, 0, 0], [2, 2, 1, 1, 0]),
+                                 period("2026-02", [1, 1, 1, 2, 0, 0], [2, 1, 2, 1, 0]),
+                                 period("2026-03", [3, 1, 1, 0, 1, 1], [2, 3, 1, 2, 2])]
     store = build(tmp_path / "q.db")
     try:
         quarter = funnel_report(store.db, FunnelQuery(AS_OF, date(2026, 1, 1),
@@ -168,7 +194,7 @@ def test_periods_by_month_and_quarter(report: dict[str, Any], tmp_path: Path) ->
         store.close()
     assert [p["period"] for p in quarter["periods"]] == ["2026-Q1"]
     assert quarter["periods"][0]["demand"]["Inquiry"] == 6
-    assert quarter["periods"][0]["abm"]["Opportunity"] == 2
+    assert quarter["periods"][0]["abm"]["Opportunity"] == 4
 
 
 def test_an_earlier_as_of_sees_only_what_had_happened(tmp_path: Path) -> None:
@@ -184,7 +210,16 @@ def test_an_earlier_as_of_sees_only_what_had_happened(tmp_path: Path) -> None:
     sal = early["demand"]["stages"][2]
     # p1 (01-21) and p5 (01-09); SQL came only in February: both in flight
     assert (sal["entered"], sal["reached_next"], sal["in_flight"]) == (2, 0, 2)
-    assert early["revenue"] == {"pipeline": 0.0, "won": 0.0}
+    # only O4 (created 01-05) was known by 02-01
+    assert early["revenue"] == {"pipeline": 200.0, "won": 0.0}
+    # accounts: A5's second cycle (02-03) has not begun. Engaged in January: A1 (SQL
+    # only on 02-10: in flight) and A5 cycle 1 (SQL inferred 01-05: reached);
+    # A5's opportunity O4 was lost on 01-20: neither reached nor in flight
+    abm = {r["stage"]: r for r in early["abm"]["stages"]}
+    assert [abm[s]["entered"] for s in ("Target", "Engaged", "SQL", "Opportunity", "Won")] \
+        == [2, 2, 1, 1, 0]
+    assert (abm["Engaged"]["reached_next"], abm["Engaged"]["in_flight"]) == (1, 1)
+    assert (abm["Opportunity"]["reached_next"], abm["Opportunity"]["in_flight"]) == (0, 0)
 
 
 def test_csv_and_html_carry_the_numbers(report: dict[str, Any]) -> None:
@@ -250,3 +285,49 @@ def test_the_command_line_table_json_and_files(tmp_path: Path,
     assert all((tmp_path / "png" / p).read_bytes()[:4] == b"\x89PNG" for p in pngs)
     bad = runner.invoke(app, [*base, "--to", "2025-01-01", "--format", "json"])
     assert bad.exit_code == 2 and "after --to" in bad.stdout
+
+
+def test_missing_facts_say_what_to_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An install with a ledger but no funnel facts (never synced since the report
+    arrived): exit 2 and the command to run, rather than a report of zeros."""
+    from connector.state.store import StateStore
+
+    store = StateStore(tmp_path / "old.db")
+    run = store.start_run("test", AS_OF)
+    with store.transaction():
+        store.db.execute(
+            "INSERT INTO touches (touch_id, map_id, program_id, touch_type, occurred_at, "
+            "is_response, data, hash, seen_run, changed_run) "
+            "VALUES ('t1', 'p1', NULL, 'form_fill', '2026-01-01T00:00:00.000000+00:00', 1, "
+            "'{}', '', ?, ?)", (run, run))
+    store.close()
+    monkeypatch.setenv("CONNECTOR_STATE", str(tmp_path / "old.db"))
+    result = CliRunner().invoke(app, ["report", "funnel", "--format", "json",
+                                      "--as-of", AS_OF.isoformat()])
+    assert result.exit_code == 2, result.output
+    assert "the funnel facts are missing" in result.output
+    assert "connector sync --full" in result.output
+
+
+def test_facts_without_engagements_warn_and_still_report(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Facts from before the engagements were kept: the report runs, says what it
+    cannot see and what to run. Without p4's engagements A5 comes back only with
+    O5 (02-20): its Engaged is then inferred, and its third cycle never opens."""
+    store = build(tmp_path / "state.db")
+    with store.transaction():
+        store.db.execute("DELETE FROM funnel_engagements")
+    store.close()
+    monkeypatch.setenv("CONNECTOR_STATE", str(tmp_path / "state.db"))
+    result = CliRunner().invoke(app, ["report", "funnel", "--format", "json", "--from",
+                                      "2026-01-01", "--to", "2026-03-31",
+                                      "--as-of", AS_OF.isoformat()])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert len(data["warnings"]) == 1 and "connector sync --full" in data["warnings"][0]
+    assert "warning: the funnel facts have no meaningful engagements" in result.stderr
+    abm = {r["stage"]: r for r in data["abm"]["stages"]}
+    # Target: A1, A2, A4, A5 cycles 1 and 2 (02-20); Engaged A5c2 inferred 02-20
+    assert [abm[s]["entered"] for s in ("Target", "Engaged", "SQL", "Opportunity", "Won")] \
+        == [5, 5, 4, 4, 2]
+    assert abm["Engaged"]["inferred"] == 3

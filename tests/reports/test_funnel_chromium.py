@@ -55,7 +55,7 @@ def test_the_funnel_page_shows_the_json_numbers(tmp_path: Path) -> None:
                                  for r in report[funnel]["stages"]]
     assert probe["channels"] == len(report["by_channel"])
     assert probe["tiles"]["people entering Inquiry"] == "6"
-    assert probe["tiles"]["pipeline"] == "1,500.00" and probe["tiles"]["won"] == "1,000.00"
+    assert probe["tiles"]["pipeline"] == "2,500.00" and probe["tiles"]["won"] == "1,800.00"
     charts = {c["id"]: c for c in probe["charts"]}
     assert set(charts) == {"chart-funnels", "chart-channels", "chart-trend"}
     assert all(c["svg"] == 1 and c["marks"] > 5 and c["width"] > 100

@@ -118,3 +118,83 @@ def test_an_empty_state_gives_zeros_not_errors(tmp_path: Path) -> None:
     assert [r["entered"] for r in report["abm"]["stages"]] == [0] * 5
     assert report["by_channel"] == [] and report["revenue"] == {"pipeline": 0.0, "won": 0.0}
     assert [p["period"] for p in report["periods"]] == ["2026-01", "2026-02", "2026-03"]
+
+
+# ------------------------------------------------------------ accounts
+
+account = st.tuples(
+    st.one_of(st.none(), st.integers(0, 150)),                  # target since, days
+    st.lists(st.integers(0, 150 * 24), max_size=4),              # engagements, hours
+    st.lists(st.integers(0, 150), max_size=2),                   # people's SQL, days
+    st.lists(st.tuples(st.integers(0, 150), st.one_of(st.none(), st.integers(0, 50)),
+                       st.booleans()), max_size=3),              # opportunities
+)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(account, max_size=8))
+def test_the_account_funnel_counts_the_engines_cycles(tmp_path: Path,
+                                                      accounts: list[Any]) -> None:
+    """Over a range holding every date: each stage's volume is the number of target
+    accounts' cycles (connector.engine.account_cycles) that reached it, so the
+    account funnel never widens; non-target accounts are not counted."""
+    from connector.engine.account_cycles import AccountOpportunity, account_cycles
+    from connector.state.funnel_facts import ENGAGED, AccountFact
+    from connector.values import Link, MirrorRow
+
+    as_of = START + timedelta(days=140)
+    query = FunnelQuery(as_of, date(2025, 12, 1), date(2026, 6, 30))
+    facts: dict[str, list[StageFact]] = {}
+    links, opps, rows = [], [], []
+    expected = {s: 0 for s in ("Target", "Engaged", "SQL", "Opportunity", "Won")}
+    for k, (target, engaged, sqls, deals) in enumerate(accounts):
+        a = f"A{k}"
+        target_at = START + timedelta(days=target) if target is not None else None
+        rows.append(AccountFact(a, target is not None, target_at, None))
+        moments = [START + timedelta(hours=h) for h in engaged]
+        facts[f"e{k}"] = [StageFact(f"e{k}", 0, ENGAGED, m, False, None, None, None, None, None)
+                          for m in moments]
+        links.append(Link(f"e{k}", "Contact", f"Ce{k}", "email", {}, a))
+        for j, day in enumerate(sqls):
+            facts[f"s{k}_{j}"] = [StageFact(f"s{k}_{j}", 1, "SQL", START + timedelta(days=day),
+                                            False, None, None, None, None, None)]
+            links.append(Link(f"s{k}_{j}", "Contact", f"Cs{k}_{j}", "email", {}, a))
+        engine_opps = []
+        for j, (created, closes, won) in enumerate(deals):
+            made = START + timedelta(days=created)
+            close = made + timedelta(days=closes if closes is not None else 400)
+            opps.append(MirrorRow("Opportunity", f"O{k}_{j}", {
+                "Amount": 100, "IsClosed": closes is not None, "IsWon": won and closes is not None,
+                "CloseDate": close.date().isoformat()}, parent_id=a,
+                created_date=made.isoformat(timespec="milliseconds")))
+            engine_opps.append(AccountOpportunity(f"O{k}_{j}", made,
+                                                  close if closes is not None else None,
+                                                  won and closes is not None))
+        if target_at is None:
+            continue
+        for c in account_cycles(engagements=moments,
+                                sqls=[START + timedelta(days=d) for d in sqls],
+                                opportunities=engine_opps, as_of=as_of, target_at=target_at):
+            if "Target" not in c.dates:  # a target only after as_of: not one yet
+                continue
+            for stage in c.dates:
+                expected[stage] += 1
+    store = StateStore(tmp_path / f"a{next(COUNTER)}.db")
+    try:
+        run = store.start_run("test", as_of)
+        with store.transaction():
+            funnel_facts.set_person_stages(store, facts)
+            funnel_facts.set_accounts(store, rows)
+            store.set_links(run, links)
+            store.mirror_upsert(opps)
+        report = funnel_report(store.db, query)
+    finally:
+        store.close()
+    stages = report["abm"]["stages"]
+    assert {r["stage"]: r["entered"] for r in stages} == expected
+    volumes = [r["entered"] for r in stages]
+    assert volumes == sorted(volumes, reverse=True)
+    for r in stages[:-1]:
+        assert r["reached_next"] + r["in_flight"] <= r["entered"]
+        assert r["inferred"] <= r["entered"]
