@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from screenshot_common import find_chromium, screenshot
 
 from connector.datagen.generate import DEFAULT_AS_OF, generate
-from connector.learn.history import from_generated
+from connector.learn.sources import from_generated
 from connector.learn.report import lift_chart, render_html
 from connector.learn.train import Options, run
 from connector.mappings import load_mappings

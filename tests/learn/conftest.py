@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from connector.datagen.generate import DEFAULT_AS_OF, generate
-from connector.learn.history import History, from_generated
+from connector.learn.ledger import Ledger
+from connector.learn.sources import from_generated
 from tests.factories import mappings
 
 
@@ -19,7 +20,7 @@ def signal_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def signal_history(signal_dir: Path) -> History:
+def signal_history(signal_dir: Path) -> Ledger:
     return from_generated(signal_dir, mappings(), DEFAULT_AS_OF)
 
 
