@@ -67,6 +67,7 @@ def main() -> None:
     figures["learned_roc_auc_ci"] = report["models"]["learned"]["roc_auc_ci"]
     figures["rules_roc_auc"] = report["models"]["rules"]["roc_auc"]
     figures["train_positives"] = report["train"]["positives"]
+    figures["rss_after_person_training_mb"] = round(peak_rss_mb())
     t = time.perf_counter()
     accounts = run(history, mappings.scoring, free_mail, Options(level="account")).report
     figures["account_score_train_total_s"] = round(time.perf_counter() - t, 1)

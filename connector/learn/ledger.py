@@ -38,6 +38,7 @@ from connector.models import Person, Touch
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
+CHUNK = 65_536
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,8 @@ class LedgerBuilder:
     _t_time: array[float] = field(default_factory=lambda: array("d"))
     _t_combo: array[int] = field(default_factory=lambda: array("q"))
     _t_id: list[str] = field(default_factory=list)
+    _t_alive: array[int] = field(default_factory=lambda: array("b"))
+    _seen: dict[str, int] = field(default_factory=dict)  # touch id -> its last row
     _combos: dict[tuple[str, str, str | None], int] = field(default_factory=dict)
     _reached: dict[str, list[Reached]] = field(default_factory=dict)
     _account_of: dict[str, str] = field(default_factory=dict)
@@ -148,6 +151,13 @@ class LedgerBuilder:
         self._t_combo.append(self._combos.setdefault((t.touch_type, t.channel, t.url),
                                                      len(self._combos)))
         self._t_id.append(t.touch_id)
+        # one touch per touch id, the last streamed winning, as the state ledger keeps
+        # it (an export may repeat a row)
+        previous = self._seen.get(t.touch_id)
+        if previous is not None:
+            self._t_alive[previous] = 0
+        self._seen[t.touch_id] = len(self._t_alive)
+        self._t_alive.append(1)
 
     def reached(self, map_id: str, r: Reached) -> None:
         self._reached.setdefault(map_id, []).append(r)
@@ -200,17 +210,43 @@ class LedgerBuilder:
             return
         capped_rules = np.fromiter(caps, dtype=np.int64)
         rows = np.flatnonzero(np.isin(rule, capped_rules))
-        windows: dict[tuple[int, int], deque[float]] = {}
-        for i, who, at, k in zip(rows.tolist(), person[rows].tolist(), time[rows].tolist(),
-                                 rule[rows].tolist(), strict=True):
-            count, span = caps[k]
-            window = windows.setdefault((who, k), deque())
-            while window and window[0] <= at - span:
-                window.popleft()
-            if len(window) >= count:
-                rule[i] = -1
-            else:
-                window.append(at)
+        # one (rule, person) after another, in time order within each: one window at a
+        # time, and Python lists of one chunk at a time, keep memory flat
+        rows = rows[np.lexsort((rows, person[rows], rule[rows]))]
+        window: deque[float] = deque()
+        current = (-1, -1)
+        for lo in range(0, rows.size, CHUNK):
+            part = rows[lo:lo + CHUNK]
+            for i, who, at, k in zip(part.tolist(), person[part].tolist(),
+                                     time[part].tolist(), rule[part].tolist(), strict=True):
+                if (who, k) != current:
+                    current = (who, k)
+                    window.clear()
+                count, span = caps[k]
+                while window and window[0] <= at - span:
+                    window.popleft()
+                if len(window) >= count:
+                    rule[i] = -1
+                else:
+                    window.append(at)
+
+    def _order(self, keep: Ints, person: Ints, time: Floats) -> Ints:
+        """By person, time, then touch id (``Touch.order_key``): numbers sort in numpy;
+        only the rare runs of one person's touches at the same instant are ordered by
+        their ids in Python (no array of a million strings)."""
+        order = np.lexsort((time, person))
+        p, t = person[order], time[order]
+        tied = np.flatnonzero((p[1:] == p[:-1]) & (t[1:] == t[:-1]))
+        if tied.size:
+            starts = tied[np.r_[True, tied[1:] != tied[:-1] + 1]]
+            for start in starts.tolist():
+                end = start + 1
+                while end < p.size - 1 and p[end + 1] == p[start] and t[end + 1] == t[start]:
+                    end += 1
+                run = order[start:end + 1]
+                order[start:end + 1] = sorted(run.tolist(),
+                                              key=lambda i: self._t_id[int(keep[i])])
+        return np.asarray(order, dtype=np.int64)
 
     def finish(self) -> Ledger:
         map_ids = sorted(self._people)
@@ -222,20 +258,15 @@ class LedgerBuilder:
         slots = np.frombuffer(self._t_slot, dtype=np.int64) if len(self._t_slot) else \
             np.zeros(0, dtype=np.int64)
         person = by_slot[slots] if slots.size else slots
-        keep = np.flatnonzero(person >= 0)
-        ids = np.array([self._t_id[i] for i in keep.tolist()], dtype=str)
-        # one touch per touch id, the last streamed winning, as the state ledger keeps it
-        # (an export may repeat a row)
-        _, last = np.unique(ids[::-1], return_index=True)
-        unique = np.sort(ids.size - 1 - last)
-        keep, ids = keep[unique], ids[unique]
+        alive = np.frombuffer(self._t_alive, dtype=np.int8) if len(self._t_alive) else \
+            np.zeros(0, dtype=np.int8)
+        keep = np.flatnonzero((person >= 0) & (alive > 0))
         time = np.frombuffer(self._t_time, dtype=np.float64)[keep] if keep.size else \
             np.zeros(0)
         combo = np.frombuffer(self._t_combo, dtype=np.int64)[keep] if keep.size else \
             np.zeros(0, dtype=np.int64)
         person = person[keep]
-        order = np.lexsort((ids, time, person))
-        del ids
+        order = self._order(keep, person, time)
         person, time, combo = person[order], time[order], combo[order]
         combo_rule, types, channels, ctype, cchannel = self._rules_of_combos()
         rule = combo_rule[combo] if combo.size else np.zeros(0, dtype=np.int64)

@@ -93,10 +93,13 @@ class Prepared:
                    "volume:touches_365d"])
 
     def rule_columns_of(self, level: Level) -> int:
-        """How many leading columns map to scoring.yaml rules: behavior, then fit (the
-        person's fit rules, or the account fit rules at account level)."""
-        fit = self.ledger.fit_names if level == "person" else self.ledger.account_fit_names
-        return len(self.ledger.rule_names) + len(fit)
+        """How many leading columns follow scoring.yaml rules (what ``--features rules``
+        reads): behavior, then fit; at account level the account fit rules and how
+        many of the account's people hold each person fit rule."""
+        lg = self.ledger
+        if level == "person":
+            return len(lg.rule_names) + len(lg.fit_names)
+        return len(lg.rule_names) + len(lg.account_fit_names) + len(lg.fit_names)
 
 
 @dataclass(frozen=True)
@@ -147,12 +150,13 @@ class _Window:
     @classmethod
     def of(cls, p: Ledger, d: float, group: npt.NDArray[np.int64] | None) -> _Window:
         upto = p.t_time <= d
+        if group is not None:  # the touches of people with an account
+            upto &= group[p.t_person] >= 0
         person = p.t_person[upto]
-        g = person if group is None else group[person]
-        keep = g >= 0
-        time = p.t_time[upto][keep]
-        return cls(g[keep], time, d - time, p.t_rule[upto][keep], p.t_points[upto][keep],
-                   p.t_type[upto][keep], p.t_channel[upto][keep], person[keep])
+        time = p.t_time[upto]
+        return cls(person if group is None else group[person], time, d - time,
+                   p.t_rule[upto], p.t_points[upto], p.t_type[upto], p.t_channel[upto],
+                   person)
 
     def decay(self, half_life_days: float | None) -> npt.NDArray[np.float64]:
         if not half_life_days:

@@ -151,9 +151,13 @@ def run(history: History | Ledger, scoring: ScoringMapping, free_mail: frozenset
         boosted = train("boosting", tr.x, tr.y, names, len(names), o.seed)
         p_boost = boosted.probability(te.x)
         scores["boosting"] = p_boost
-        models["boosting"] = backtest.model_report(te.y, p_boost, p_boost, te.date, o.top_k, [])
+        models["boosting"] = backtest.model_report(
+            te.y, p_boost, p_boost, te.date, o.top_k,
+            backtest.permutation_factors(boosted.probability, te.x, te.y, te.date, names,
+                                         o.seed))
+        models["boosting"]["factor_measure"] = "ROC AUC drop when the column is shuffled"
         models["boosting"]["kind"] = f"gradient boosting ({boosted.calibration} calibration)"
-    ci = backtest.bootstrap(te.y, scores, te.person, o.bootstrap, o.seed)
+    ci = backtest.bootstrap(te.y, scores, te.person, o.bootstrap, o.seed, te.date)
     for k, m in models.items():
         m["roc_auc_ci"] = ci["roc_auc"].get(k)
         m["pr_auc_ci"] = ci["pr_auc"].get(k)

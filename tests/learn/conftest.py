@@ -29,3 +29,10 @@ def small_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("learn-small")
     generate(out, people=3000, seed=5)
     return out
+
+
+@pytest.fixture(scope="session")
+def account_signal_history(tmp_path_factory: pytest.TempPathFactory) -> Ledger:
+    out = tmp_path_factory.mktemp("learn-account-signal")
+    generate(out, people=12_000, seed=11, account_signal=True)
+    return from_generated(out, mappings(), DEFAULT_AS_OF)
