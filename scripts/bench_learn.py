@@ -22,8 +22,8 @@ from pathlib import Path
 from bench_common import peak_rss_mb
 
 from connector.datagen.generate import DEFAULT_AS_OF, generate
-from connector.learn.sources import from_generated
 from connector.learn.snapshots import build, earliest, grid, prepare
+from connector.learn.sources import from_generated
 from connector.learn.train import Options, run
 from connector.mappings import load_mappings
 

@@ -60,7 +60,8 @@ def _write_programs(export: MapExport, catalogue: Catalogue) -> None:
 def generate(out_dir: Path, *, people: int = 1000, seed: int = 42, dirty: float = 0.05,
              fmt: FileFormat = "csv", as_of: datetime | None = None,
              touches_per_person: float = 10.0, signal: bool = False,
-             account_signal: bool = False, progress: Callable[[int], None] | None = None) -> GeneratedData:
+             account_signal: bool = False,
+             progress: Callable[[int], None] | None = None) -> GeneratedData:
     """Write ``out_dir/map`` (the MAP export) and ``out_dir/sf`` (the Salesforce seed).
 
     Same arguments, byte-identical files. ``progress``, if given, is called with
