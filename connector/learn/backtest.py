@@ -245,13 +245,19 @@ def permutation_factors(predict: Any, x: npt.NDArray[np.float32], y: npt.NDArray
     """Top factors of a model without coefficients (gradient boosting): how much the
     within-date ROC AUC on the test snapshots drops when one column's values are
     shuffled, averaged over ``repeats`` shuffles (permutation importance). At most
-    ``sample`` test snapshots are used (drawn with the seed), so it stays fast;
-    the same seed and data give the same factors."""
+    ``sample`` test snapshots are used, drawn with the seed: every buyer (up to
+    half of them) and non-buyers for the rest, since AUC does not depend on the
+    base rate and a rare target would leave a uniform sample with few buyers. The
+    same seed and data give the same factors."""
     from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
     rng = np.random.default_rng(seed)
-    rows = np.sort(rng.choice(y.size, sample, replace=False)) if y.size > sample \
-        else np.arange(y.size)
+    rows = np.arange(y.size)
+    if y.size > sample:  # every buyer (up to half the sample), then non-buyers
+        pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+        pos = rng.choice(pos, min(pos.size, sample // 2), replace=False)
+        neg = rng.choice(neg, min(neg.size, sample - pos.size), replace=False)
+        rows = np.sort(np.concatenate([pos, neg]))
     with threadpool_limits(1):  # many small predictions: threads cost more than they give
         return _permutation(predict, x[rows], y[rows], dates[rows], names, rng, top,
                             repeats)

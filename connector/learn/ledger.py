@@ -271,9 +271,8 @@ class LedgerBuilder:
         combo_rule, types, channels, ctype, cchannel = self._rules_of_combos()
         rule = combo_rule[combo] if combo.size else np.zeros(0, dtype=np.int64)
         self._apply_caps(person, time, rule)
-        rule_points = np.array([float(r.points) for r in self.scoring.behavior.rules])
-        points = np.where(rule >= 0, rule_points[np.maximum(rule, 0)], 0.0) if rule.size \
-            else np.zeros(0)
+        rule_points = np.array([float(r.points) for r in self.scoring.behavior.rules] or [0.0])
+        points = np.where(rule >= 0, rule_points[np.maximum(rule, 0)], 0.0)
 
         fit_rules = self.scoring.fit.rules
         fit = np.zeros((n, len(fit_rules)), dtype=np.float32)
