@@ -1,11 +1,12 @@
 """Benchmark learned scoring: snapshots, training and the back-test on a large history.
 
 Generates (once, cached in DIR) a world of PEOPLE people with about 10 touches each
-(``--signal``), reads it as ``connector score train --data DIR`` does, then times:
-``prepare`` (every touch matched to its rule once), the point-in-time snapshots, and
-the fit + calibration + back-test with bootstrap intervals. Reading the export
-(pydantic validation of every row, the same work a sync does) is timed apart, as
-the state database's ledger is what training reads in production.
+(``--signal``), reads it as ``connector score train --data DIR`` does (streaming the
+export into the compact ledger: every row validated, as a sync does, then every
+touch matched to its rule once and capped), then times ``prepare``, the
+point-in-time snapshots, and the fit + calibration + back-test with bootstrap
+intervals, at person level and at account level. Peak RSS is the process's
+maximum resident memory (``getrusage``), after everything.
 
 Usage: ``.venv/bin/python scripts/bench_learn.py [PEOPLE] [DIR]`` (default 100000,
 /tmp/bench-learn-PEOPLE). Prints one JSON object.
@@ -21,8 +22,8 @@ from pathlib import Path
 from bench_common import peak_rss_mb
 
 from connector.datagen.generate import DEFAULT_AS_OF, generate
-from connector.learn.history import from_generated
 from connector.learn.snapshots import build, earliest, grid, prepare
+from connector.learn.sources import from_generated
 from connector.learn.train import Options, run
 from connector.mappings import load_mappings
 
@@ -40,7 +41,8 @@ def main() -> None:
     t = time.perf_counter()
     history = from_generated(out, mappings, DEFAULT_AS_OF)
     figures["read_export_s"] = round(time.perf_counter() - t, 1)
-    figures["touches"] = sum(len(v) for v in history.touches.values())
+    figures["touches"] = int(history.t_time.size)
+    figures["rss_after_read_mb"] = round(peak_rss_mb())
     free_mail = mappings.sync.free_mail_domains
     options = Options(target="opportunity")
 
@@ -65,6 +67,13 @@ def main() -> None:
     figures["learned_roc_auc_ci"] = report["models"]["learned"]["roc_auc_ci"]
     figures["rules_roc_auc"] = report["models"]["rules"]["roc_auc"]
     figures["train_positives"] = report["train"]["positives"]
+    figures["rss_after_person_training_mb"] = round(peak_rss_mb())
+    t = time.perf_counter()
+    accounts = run(history, mappings.scoring, free_mail, Options(level="account")).report
+    figures["account_score_train_total_s"] = round(time.perf_counter() - t, 1)
+    figures["account_test_snapshots"] = accounts["test"]["snapshots"]
+    figures["account_learned_roc_auc"] = accounts["models"]["learned"]["roc_auc"]
+    figures["account_rules_roc_auc"] = accounts["models"]["rules"]["roc_auc"]
     figures["peak_rss_mb"] = round(peak_rss_mb())
     print(json.dumps(figures, indent=2))
 

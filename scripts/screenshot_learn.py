@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from screenshot_common import find_chromium, screenshot
 
 from connector.datagen.generate import DEFAULT_AS_OF, generate
-from connector.learn.history import from_generated
 from connector.learn.report import lift_chart, render_html
+from connector.learn.sources import from_generated
 from connector.learn.train import Options, run
 from connector.mappings import load_mappings
 from connector.reports.html import chart_png

@@ -80,6 +80,10 @@ def generate_command(
         "--signal", help="Plant a known relationship for learned scoring: closed "
         "opportunities are won mostly when the primary buyer is an executive or VP and "
         "a buyer attended a webinar or event (README: Learned scoring).")] = False,
+    account_signal: Annotated[bool, typer.Option(
+        "--account-signal", help="Plant an account-level relationship: mid-market "
+        "companies get opportunities far more often than others (README: Learned "
+        "scoring).")] = False,
     output: Annotated[OutputFormat, typer.Option("--format", help="How to print the summary.")
                       ] = OutputFormat.table,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -96,6 +100,7 @@ def generate_command(
             result = generate(out, people=people, seed=seed, dirty=dirty,
                               fmt=file_format.value, as_of=when,
                               touches_per_person=touches_per_person, signal=signal,
+                              account_signal=account_signal,
                               progress=lambda done: bar.update(task, completed=done))
         except ValueError as exc:
             err.print(f"[red]error:[/red] {exc}")

@@ -60,6 +60,7 @@ def _write_programs(export: MapExport, catalogue: Catalogue) -> None:
 def generate(out_dir: Path, *, people: int = 1000, seed: int = 42, dirty: float = 0.05,
              fmt: FileFormat = "csv", as_of: datetime | None = None,
              touches_per_person: float = 10.0, signal: bool = False,
+             account_signal: bool = False,
              progress: Callable[[int], None] | None = None) -> GeneratedData:
     """Write ``out_dir/map`` (the MAP export) and ``out_dir/sf`` (the Salesforce seed).
 
@@ -90,7 +91,7 @@ def generate(out_dir: Path, *, people: int = 1000, seed: int = 42, dirty: float 
                 seed_writer.write("Campaign", record)
                 sales_keys.append(record["_key"])
             world = World(world_rng, WorldOptions(people, dirty, touches_per_person, as_of_ts,
-                                                  signal),
+                                                  signal, account_signal),
                           catalogue, mappings, export, seed_writer, keys, sales_keys)
             remaining, index = people, 0
             while remaining > 0:
@@ -108,7 +109,7 @@ def generate(out_dir: Path, *, people: int = 1000, seed: int = 42, dirty: float 
                        len(sales_keys))
     summary.update({"seed": seed, "as_of": sf_datetime(as_of_ts), "format": fmt,
                     "dirty_rate": dirty, "touches_per_person": touches_per_person,
-                    "signal": signal})
+                    "signal": signal, "account_signal": account_signal})
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return GeneratedData(map_dir=map_dir, sf_dir=sf_dir, summary=summary)
 

@@ -81,6 +81,7 @@ class WorldOptions:
     touches_per_person: float
     as_of: int  # epoch seconds
     signal: bool = False  # plant the documented relationship (see plant_signal)
+    account_signal: bool = False  # and the account-level one (see opportunity_chance)
 
 
 SIGNAL_BASE, SIGNAL_SENIOR, SIGNAL_ATTENDED = 0.10, 0.45, 0.35
@@ -89,6 +90,23 @@ SIGNAL_SENIOR when its primary buyer is an executive or a VP, plus SIGNAL_ATTEND
 any of its buyers attended a webinar or an event before it was created (a known
 relationship for ``connector score train`` to find; without it, 45% for ICP
 companies and 30% for others, whoever the buyers are)."""
+
+
+SIGNAL_MID_MARKET, SIGNAL_OTHER_SIZE = 0.60, 0.06
+"""With ``--account-signal``, a company in Salesforce gets an opportunity with
+probability SIGNAL_MID_MARKET when it is mid-market (200 to 999 employees) and
+SIGNAL_OTHER_SIZE otherwise, whatever its industry and country (without it: 45% for
+ICP companies, 8% for others): an account-level relationship for ``score train
+--level account`` to find, which the bundled account fit rules (enterprise above
+mid-market) miss. Unlike ``--signal`` it changes the world, not only outcomes: which
+companies have opportunities decides who are buyers and what they do."""
+
+
+def opportunity_chance(c: Company, account_signal: bool) -> float:
+    """The chance that a company in Salesforce has a (first) opportunity."""
+    if account_signal:
+        return SIGNAL_MID_MARKET if 200 <= c.employees < 1000 else SIGNAL_OTHER_SIZE
+    return 0.45 if c.icp else 0.08
 
 
 def plant_signal(rng: random.Random, opp: OpportunityPlan) -> None:
@@ -153,7 +171,7 @@ class World:
             self.export.target_accounts.write((domain, None, _weighted(rng, _TIERS)))
         offset = rng.choice(vocab.COUNTRY_BY_NAME[c.country].utc_offsets_minutes) * 60
         opps: list[OpportunityPlan] = []
-        if in_sf and rng.random() < (0.45 if c.icp else 0.08):
+        if in_sf and rng.random() < opportunity_chance(c, self.o.account_signal):
             opps.append(plan_opportunity(rng, self.keys, c, offset, self.as_of))
             if rng.random() < 0.15:
                 opps.append(plan_opportunity(rng, self.keys, c, offset, self.as_of,

@@ -9,6 +9,13 @@ share of training snapshots at or above it stays what the current rules gave
 validated against the scoring mapping model before it is written, and nothing
 reaches Salesforce until an admin points ``CONNECTOR_MAPPINGS`` at a directory
 holding it.
+
+At account level (``--level account``) only the account fit rules get learned
+points, and ``accounts.qualified_fit_minimum`` moves to keep the share of
+training account snapshots at or above it. The learned behavior weights of an
+account model are reported but not written: account engagement is the sum of
+the people's behavior points, which the lead score reads too, so writing them
+would change every person's score to suit accounts.
 """
 
 from __future__ import annotations
@@ -24,25 +31,44 @@ from connector.learn.models import POINTS_PER_LOG_ODDS
 from connector.learn.train import Outcome
 
 
+def _with_points(rules: list[dict[str, Any]], points: dict[str, int],
+                 prefix: str) -> list[dict[str, Any]]:
+    """Each rule with its learned points, name and points first as an admin reads them."""
+    return [{"name": r["name"], "points": points.get(f"{prefix}{r['name']}", 0),
+             **{k: v for k, v in r.items() if k not in ("name", "points")}} for r in rules]
+
+
+def _keep_share(values: np.ndarray[Any, Any], share: float) -> int | None:
+    if values.size and 0 < share < 1:
+        return int(np.ceil(np.quantile(values, 1 - share)))
+    return None
+
+
 def learned_mapping(scoring: ScoringMapping, outcome: Outcome) -> dict[str, Any]:
     points = outcome.learned.points()
     data = scoring.model_dump(mode="json", by_alias=True, exclude_none=True)
-    # name and points first in each rule, as an admin reads them
-    data["behavior"]["rules"] = [
-        {"name": r["name"], "points": points.get(f"rule:{r['name']}", 0),
-         **{k: v for k, v in r.items() if k not in ("name", "points")}}
-        for r in data["behavior"]["rules"]]
-    data["fit"]["rules"] = [
-        {"name": r["name"], "points": points.get(f"fit:{r['name']}", 0),
-         **{k: v for k, v in r.items() if k not in ("name", "points")}}
-        for r in data["fit"]["rules"]]
+    level = outcome.report.get("level", "person")
     tr = outcome.split.train
-    names = outcome.prepared.feature_names[:outcome.prepared.rule_columns]
+    names = outcome.prepared.names(level)[:outcome.prepared.rule_columns_of(level)]
+    if level == "account":
+        # account engagement reuses the behavior rules' points (lead scores read them
+        # too), so only the account fit rules and the qualified fit minimum change
+        data["accounts"]["fit_rules"] = _with_points(data["accounts"]["fit_rules"], points,
+                                                     "account_fit:")
+        fit_cols = [i for i, n in enumerate(names) if n.startswith("account_fit:")]
+        weights = np.array([points.get(names[i], 0) for i in fit_cols], dtype=np.float64)
+        minimum = _keep_share(tr.x[:, fit_cols].astype(np.float64) @ weights,
+                              outcome.rules_share_at_mql)
+        if minimum is not None:
+            data["accounts"]["qualified_fit_minimum"] = minimum
+        return data
+    data["behavior"]["rules"] = _with_points(data["behavior"]["rules"], points, "rule:")
+    data["fit"]["rules"] = _with_points(data["fit"]["rules"], points, "fit:")
     weights = np.array([points.get(n, 0) for n in names], dtype=np.float64)
-    decayed = tr.x[:, :len(names)].astype(np.float64) @ weights
-    share = outcome.rules_share_at_mql
-    if len(tr) and 0 < share < 1:
-        data["mql"]["threshold"] = int(np.ceil(np.quantile(decayed, 1 - share)))
+    threshold = _keep_share(tr.x[:, :len(names)].astype(np.float64) @ weights,
+                            outcome.rules_share_at_mql)
+    if threshold is not None:
+        data["mql"]["threshold"] = threshold
     return data
 
 
@@ -71,8 +97,12 @@ def write(path: Path, scoring: ScoringMapping, outcome: Outcome) -> None:
         f"{r['models']['rules']['roc_auc']}: {r['comparison']['verdict']}.\n"
         f"# Points: {POINTS_PER_LOG_ODDS:.1f} points per unit of log-odds (10 points double "
         "the odds). Rules, caps, groups, half-life,\n# exclusions and stages are copied from "
-        "the current mapping; the MQL threshold keeps the current MQL share.\n"
-        "# To use it: copy it as scoring.yaml into a mappings directory and point "
+        + ("the current mapping; the MQL threshold keeps the current MQL share.\n"
+           if r.get("level", "person") == "person" else
+           "the current mapping; learned from ACCOUNT snapshots: only the account fit\n"
+           "# rules' points and qualified_fit_minimum (which keeps the current share of\n"
+           "# accounts at it) changed; behavior points stay, as lead scores share them.\n")
+        + "# To use it: copy it as scoring.yaml into a mappings directory and point "
         "CONNECTOR_MAPPINGS at it.\n")
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     path.write_text(header + text, encoding="utf-8")

@@ -31,6 +31,11 @@ class TargetOpt(StrEnum):
     won = "won"
 
 
+class LevelOpt(StrEnum):
+    person = "person"
+    account = "account"
+
+
 class FeatureSet(StrEnum):
     rules = "rules"
     all = "all"
@@ -65,14 +70,23 @@ def _err(message: str) -> None:
     Console(file=sys.stderr, soft_wrap=True).print(message, highlight=False)
 
 
+def _scored(mappings: Any) -> Any:
+    from connector.errors import ConfigError
+
+    if mappings.scoring is None:
+        raise ConfigError("the mappings have no scoring.yaml to compare with",
+                          hint="copy the bundled mappings/scoring.yaml")
+    return mappings
+
+
 def _history(data: Path | None, as_of: datetime) -> tuple[Any, Any]:
     from connector.config import load_settings
     from connector.errors import ConfigError
-    from connector.learn.history import from_generated, from_store
+    from connector.learn.sources import from_generated, from_store
     from connector.mappings import load_mappings
 
     if data is not None:
-        mappings = load_mappings(None)
+        mappings = _scored(load_mappings(None))
         if not (data / "map").is_dir() or not (data / "sf").is_dir():
             raise ConfigError(f"--data {data}: not a generate-data output (needs map/ and sf/)",
                               hint="connector generate-data --out DIR, then --data DIR")
@@ -80,10 +94,10 @@ def _history(data: Path | None, as_of: datetime) -> tuple[Any, Any]:
     from connector.state.store import open_store
 
     settings = load_settings()
-    mappings = load_mappings(settings.connector.mappings)
+    mappings = _scored(load_mappings(settings.connector.mappings))
     store = open_store(settings.connector.state)
     try:
-        return from_store(store), mappings
+        return from_store(store, mappings), mappings
     finally:
         store.close()
 
@@ -101,6 +115,9 @@ def train_command(
     test_until: Annotated[str | None, typer.Option(
         "--test-until", help="Test on snapshots from --train-until whose horizon ends by "
         "this date (default: the last touch or opportunity in the history).")] = None,
+    level: Annotated[LevelOpt, typer.Option(
+        "--level", help="person: snapshots of people (lead score); account: snapshots of "
+        "accounts (account fit and engagement).")] = LevelOpt.person,
     fmt: Annotated[TrainFormat, typer.Option("--format")] = TrainFormat.table,
     out: Annotated[Path | None, typer.Option("--out", help="Write the report here.")] = None,
     apply: Annotated[Path | None, typer.Option(
@@ -133,21 +150,18 @@ def train_command(
     Reads the state database a `connector sync` left (people, touches, mirrored
     opportunities and contact roles), or a generated world with --data.
     """
-    from connector.errors import ConfigError, ConnectorError
+    from connector.errors import ConnectorError
     from connector.learn.train import Options, Refused, run
 
     as_json = fmt is TrainFormat.json and out is None
     try:
         history, mappings = _history(data, _moment(as_of, "--as-of") or datetime.now(UTC))
-        if mappings.scoring is None:
-            raise ConfigError("the mappings have no scoring.yaml to compare with",
-                              hint="copy the bundled mappings/scoring.yaml")
         options = Options(target=target.value, horizon_days=horizon,
                           train_until=_moment(train_until, "--train-until"),
                           test_until=_moment(test_until, "--test-until"), step_days=step,
                           active_days=active_days, min_positives=min_positives,
                           top_k=_top_k(top_k), boosting=boosting, features=features.value,
-                          bootstrap=bootstrap, seed=seed)
+                          bootstrap=bootstrap, seed=seed, level=level.value)
         outcome = run(history, mappings.scoring, mappings.sync.free_mail_domains, options)
     except Refused as exc:
         if as_json:

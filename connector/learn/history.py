@@ -1,6 +1,6 @@
 """The history a model learns from: people, their touches, and when each reached the target.
 
-Two sources give the same shape:
+Two sources (``connector.learn.sources``) give the same shape:
 
 - the state database (what ``connector sync`` left): the ledger's people and
   touches, and the mirror of Opportunity and OpportunityContactRole joined to
@@ -11,18 +11,22 @@ Two sources give the same shape:
 - a generated world (``connector generate-data``): the MAP export read with
   the file source, and the Salesforce seed's opportunities and contact roles
   joined to MAP people by email, so the demo and tests need no org history.
+
+Accounts: a person's account is the link's account (state database) or the
+account of the Contact with the person's email, else the Account whose
+website's registered domain is the person's email domain (generated data).
+An account reached ``opportunity`` when any opportunity on it was created, and
+``won`` at the CloseDate of a won one.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from pathlib import Path
 from typing import Any, Literal
 
-from connector.mappings import Mappings
+from connector.engine.accounts import AccountProfile
 from connector.models import Person, Touch
 
 Target = Literal["opportunity", "won"]
@@ -38,10 +42,16 @@ class Reached:
 
 @dataclass(slots=True)
 class History:
+    """An in-memory history (tests and small worlds); the loaders in
+    ``connector.learn.sources`` stream into a compact ``Ledger`` instead."""
+
     people: dict[str, Person]
     touches: dict[str, list[Touch]]
     reached: dict[str, list[Reached]] = field(default_factory=dict)
     source: str = ""
+    account_of: dict[str, str] = field(default_factory=dict)  # map id -> account id
+    accounts: dict[str, AccountProfile] = field(default_factory=dict)
+    account_reached: dict[str, list[Reached]] = field(default_factory=dict)
 
     def target_at(self, map_id: str, target: Target) -> datetime | None:
         """When the person first reached the target, or None."""
@@ -58,94 +68,24 @@ class History:
         return max(stamps) if stamps else None
 
 
-def _moment(value: Any) -> datetime | None:
+def moment(value: Any) -> datetime | None:
     """A Salesforce date or datetime -> an aware UTC datetime (dates at midnight UTC)."""
     if value in (None, ""):
         return None
     text = str(value)
     if len(text) == 10:
         return datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC)
 
 
-def _reached(opportunity: Mapping[str, Any], role_created: Any) -> Reached | None:
-    created = _moment(opportunity.get("CreatedDate"))
-    role_at = _moment(role_created)
+def reached_of(opportunity: Mapping[str, Any], role_created: Any) -> Reached | None:
+    created = moment(opportunity.get("CreatedDate"))
+    role_at = moment(role_created)
     at = max(m for m in (created, role_at) if m is not None) if (created or role_at) else None
     if at is None:
         return None
     won = opportunity.get("IsWon") is True or opportunity.get("StageName") == "Closed Won"
-    return Reached(at, _moment(opportunity.get("CloseDate")) if won else None)
-
-
-def from_store(store: Any) -> History:
-    """The ledger and the mirror, as the last sync left them."""
-    people: dict[str, Person] = store.people()
-    touches: dict[str, list[Touch]] = store.touches_of(sorted(people))
-    by_record: dict[str, list[str]] = {}
-    for map_id, link in store.links().items():
-        by_record.setdefault(link.sf_id, []).append(map_id)
-    by_contact = {k: list(v) for k, v in by_record.items()}
-    # a converted Lead's people reach through the Contact it became
-    for row in store.mirror_all("Lead"):
-        contact = row.fields.get("ConvertedContactId")
-        if row.fields.get("IsConverted") and contact:
-            by_contact.setdefault(str(contact), []).extend(by_record.get(row.id, ()))
-    opportunities = {row.id: row.fields for row in store.mirror_all("Opportunity")}
-    reached: dict[str, list[Reached]] = {}
-    for role in store.mirror_all("OpportunityContactRole"):
-        opp = opportunities.get(str(role.parent_id))
-        if opp is None or not role.contact_id:
-            continue
-        r = _reached(opp, role.fields.get("CreatedDate"))
-        if r is not None:
-            for map_id in by_contact.get(role.contact_id, ()):
-                reached.setdefault(map_id, []).append(r)
-    return History(people, touches, reached, source="state database")
-
-
-def _jsonl(path: Path) -> Iterable[dict[str, Any]]:
-    if not path.exists():
-        return
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
-
-
-def from_generated(directory: Path, mappings: Mappings, as_of: datetime) -> History:
-    """A ``generate-data`` output directory (``map/`` and ``sf/``)."""
-    from connector.sources.files import FileExportReader
-
-    people: dict[str, Person] = {}
-    touches: dict[str, list[Touch]] = {}
-    reader = FileExportReader(directory / "map", mappings, as_of=as_of)
-    for item in reader.read(None, {}):
-        if isinstance(item, Person):
-            people[item.map_id] = item
-        elif isinstance(item, Touch):
-            touches.setdefault(item.map_id, []).append(item)
-    for items in touches.values():
-        items.sort(key=lambda t: t.order_key)
-    by_email: dict[str, list[str]] = {}
-    for map_id, person in people.items():
-        if person.email:
-            by_email.setdefault(person.email.strip().lower(), []).append(map_id)
-    sf = directory / "sf"
-    contact_email = {r["_key"]: str(r.get("Email") or "").strip().lower()
-                     for r in _jsonl(sf / "Contact.jsonl")}
-    opportunities = {r["_key"]: r for r in _jsonl(sf / "Opportunity.jsonl")}
-    reached: dict[str, list[Reached]] = {}
-    for role in _jsonl(sf / "OpportunityContactRole.jsonl"):
-        opp = opportunities.get(role["OpportunityId"]["_ref"])
-        email = contact_email.get(role["ContactId"]["_ref"], "")
-        if opp is None or not email:
-            continue
-        r = _reached(opp, role.get("CreatedDate"))
-        if r is not None:
-            for map_id in by_email.get(email, ()):
-                reached.setdefault(map_id, []).append(r)
-    return History(people, touches, reached, source=f"generated data {directory}")
+    return Reached(at, moment(opportunity.get("CloseDate")) if won else None)

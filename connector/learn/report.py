@@ -33,7 +33,9 @@ DECILE_COLUMNS = ("decile", "count", "conversions", "rate", "lift", "cumulative_
 
 def render_table(report: dict[str, Any], console: Console) -> None:
     tr, te = report["train"], report["test"]
-    console.print(f"Target: [b]{report['target']}[/b] within {report['horizon_days']} days. "
+    level = "accounts" if report.get("level") == "account" else "people"
+    console.print(f"Snapshots of {level}. Target: [b]{report['target']}[/b] within "
+                  f"{report['horizon_days']} days. "
                   f"Train: {tr['snapshots']} snapshots ({tr['positives']} positive), "
                   f"{tr['from']} to {tr['until']}. Test: {te['snapshots']} snapshots "
                   f"({te['positives']} positive), {te['from']} to {te['until']}. "
@@ -65,6 +67,15 @@ def render_table(report: dict[str, Any], console: Console) -> None:
         factors.add_row(f["feature"], _fmt(f["weight"]), str(f["points"]),
                         _fmt(current.get(f["feature"])))
     console.print(factors)
+    boosting = report["models"].get("boosting")
+    if boosting and boosting["top_factors"]:
+        t = RichTable(title="Top factors of gradient boosting (ROC AUC drop when the column "
+                      "is shuffled, test snapshots)", title_justify="left")
+        t.add_column("feature")
+        t.add_column("AUC drop", justify="right")
+        for f in boosting["top_factors"]:
+            t.add_row(f["feature"], _fmt(f["weight"]))
+        console.print(t)
 
 
 # ------------------------------------------------------------------- HTML
@@ -137,8 +148,10 @@ def render_html(report: dict[str, Any]) -> str:
     }
     overview = page.Section("Learned vs rule-based score", [
         page.Figures(figures),
-        page.Text(f"Verdict: {report['comparison']['verdict']}. Intervals are 95% "
-                  "bootstrap intervals over people."),
+        page.Text(f"Verdict: {report['comparison']['verdict']}. ROC and PR AUC compare "
+                  "snapshots of the same date (per-date values averaged; pooled values in "
+                  "the JSON); intervals are 95% bootstrap intervals over "
+                  f"{'accounts' if report.get('level') == 'account' else 'people'}."),
         page.Table("Back-test", SUMMARY_COLUMNS, _summary_rows(report), id="summary"),
     ])
     charts = page.Section("Ranking", [
@@ -165,8 +178,15 @@ def render_html(report: dict[str, Any]) -> str:
         page.Table("Learned factors", ("feature", "log-odds", "points"),
                    [[f["feature"], f["weight"], f["points"]] for f in learned["top_factors"]],
                    id="factors"),
+        *([page.Table("Gradient boosting factors (ROC AUC drop when the column is shuffled)",
+                      ("feature", "AUC drop"),
+                      [[f["feature"], f["weight"]]
+                       for f in report["models"]["boosting"]["top_factors"]],
+                      id="factors-boosting")]
+          if report["models"].get("boosting") else []),
     ])
-    return page.Page(f"Learned scoring back-test: {report['target']} within "
+    level = " (accounts)" if report.get("level") == "account" else ""
+    return page.Page(f"Learned scoring back-test{level}: {report['target']} within "
                      f"{report['horizon_days']} days",
                      f"trained up to {report['settings']['train_until']}, tested up to "
                      f"{report['settings']['test_until']}",

@@ -17,8 +17,9 @@ from connector.engine.scoring_config import ScoringMapping
 from connector.errors import TrainingRefused
 from connector.learn import backtest
 from connector.learn.history import History, Target
+from connector.learn.ledger import Ledger
 from connector.learn.models import POINTS_PER_LOG_ODDS, Trained, rules_calibrator, train
-from connector.learn.snapshots import Prepared, Split, build, earliest, grid, prepare
+from connector.learn.snapshots import Level, Prepared, Split, build, earliest, grid, prepare
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Options:
     bootstrap: int = 200
     seed: int = 7
     regularisation: float = 1.0
+    level: Level = "person"  # person | account: what a snapshot is
 
 
 Refused = TrainingRefused  # too few positive examples to learn from
@@ -62,6 +64,7 @@ def _period(dates: list[datetime], horizon: int, y_count: int, pos: int) -> dict
 
 
 def _refuse(o: Options, positives: int, dates: int) -> Refused:
+    who = "people" if o.level == "person" else "accounts"
     needed = o.min_positives
     per_date = positives / dates if dates else 0.0
     more = needed - positives
@@ -72,11 +75,11 @@ def _refuse(o: Options, positives: int, dates: int) -> Refused:
     else:
         how = "history with people who reached the target (check that sync has run and " \
               "opportunities with contact roles are mirrored)"
-    message = (f"refusing to train: {positives} positive training snapshots (people who reached "
+    message = (f"refusing to train: {positives} positive training snapshots ({who} who reached "
                f"'{o.target}' within {o.horizon_days} days), at least {needed} needed "
                f"(--min-positives); {more} more are needed: {how}")
     return Refused({"refused": "too_few_positives", "positives": positives, "needed": needed,
-                    "message": message}, message)
+                    "level": o.level, "message": message}, message)
 
 
 def factors(weights: dict[str, float], top: int = 15) -> list[dict[str, Any]]:
@@ -85,17 +88,21 @@ def factors(weights: dict[str, float], top: int = 15) -> list[dict[str, Any]]:
              "points": round(v * POINTS_PER_LOG_ODDS)} for k, v in ranked]
 
 
-def rule_factors(scoring: ScoringMapping, top: int = 15) -> list[dict[str, Any]]:
+def rule_factors(scoring: ScoringMapping, level: Level = "person",
+                 top: int = 15) -> list[dict[str, Any]]:
     points = {f"rule:{r.name}": float(r.points) for r in scoring.behavior.rules}
-    points |= {f"fit:{r.name}": float(r.points) for r in scoring.fit.rules}
+    if level == "person":
+        points |= {f"fit:{r.name}": float(r.points) for r in scoring.fit.rules}
+    else:
+        points |= {f"account_fit:{r.name}": float(r.points) for r in scoring.accounts.fit_rules}
     ranked = sorted(points.items(), key=lambda kv: (-abs(kv[1]), kv[0]))[:top]
     return [{"feature": k, "weight": v, "points": int(v)} for k, v in ranked]
 
 
-def run(history: History, scoring: ScoringMapping, free_mail: frozenset[str],
+def run(history: History | Ledger, scoring: ScoringMapping, free_mail: frozenset[str],
         o: Options) -> Outcome:
     prepared = prepare(history, scoring, free_mail, o.target)
-    latest = history.latest
+    latest = prepared.ledger.latest
     test_until = o.test_until or latest
     if test_until is None:
         message = ("refusing to train: the history has no touches (run `connector sync` "
@@ -107,7 +114,7 @@ def run(history: History, scoring: ScoringMapping, free_mail: frozenset[str],
     first = datetime.fromtimestamp(start, tz=test_until.tzinfo) if np.isfinite(start) \
         else test_until
     train_dates, test_dates = grid(train_until, test_until, o.horizon_days, o.step_days, first)
-    split = build(prepared, train_dates, test_dates, o.horizon_days, o.active_days)
+    split = build(prepared, train_dates, test_dates, o.horizon_days, o.active_days, o.level)
     tr, te = split.train, split.test
     if tr.positives < o.min_positives:
         raise _refuse(o, tr.positives, len(train_dates))
@@ -118,8 +125,8 @@ def run(history: History, scoring: ScoringMapping, free_mail: frozenset[str],
                    f"(it needs more than --horizon {o.horizon_days} days)")
         raise Refused({"refused": "empty_test_period", "positives": tr.positives,
                        "needed": o.min_positives, "message": message}, message)
-    names = prepared.feature_names
-    columns = prepared.rule_columns if o.features == "rules" else len(names)
+    names = prepared.names(o.level)
+    columns = prepared.rule_columns_of(o.level) if o.features == "rules" else len(names)
     learned = train("logistic", tr.x, tr.y, names, columns, o.seed, o.regularisation)
     p_learned = learned.probability(te.x)
     calib = rules_calibrator(tr.rule_score, tr.y)
@@ -130,23 +137,29 @@ def run(history: History, scoring: ScoringMapping, free_mail: frozenset[str],
         "learned": backtest.model_report(te.y, p_learned, p_learned, te.date, o.top_k,
                                          factors(learned.weights)),
         "rules": backtest.model_report(te.y, te.rule_score, p_rules, te.date, o.top_k,
-                                       rule_factors(scoring)),
+                                       rule_factors(scoring, o.level)),
     }
     models["learned"]["kind"] = f"logistic regression ({learned.calibration} calibration)"
-    models["rules"]["kind"] = "current scoring.yaml (lead score = behavior + fit)"
+    models["rules"]["kind"] = ("current scoring.yaml (lead score = behavior + fit)"
+                               if o.level == "person" else
+                               "current scoring.yaml (account fit + engagement)")
     if o.boosting:
         boosted = train("boosting", tr.x, tr.y, names, len(names), o.seed)
         p_boost = boosted.probability(te.x)
         scores["boosting"] = p_boost
-        models["boosting"] = backtest.model_report(te.y, p_boost, p_boost, te.date, o.top_k, [])
+        models["boosting"] = backtest.model_report(
+            te.y, p_boost, p_boost, te.date, o.top_k,
+            backtest.permutation_factors(boosted.probability, te.x, te.y, te.date, names,
+                                         o.seed))
+        models["boosting"]["factor_measure"] = "ROC AUC drop when the column is shuffled"
         models["boosting"]["kind"] = f"gradient boosting ({boosted.calibration} calibration)"
-    ci = backtest.bootstrap(te.y, scores, te.person, o.bootstrap, o.seed)
+    ci = backtest.bootstrap(te.y, scores, te.person, o.bootstrap, o.seed, te.date)
     for k, m in models.items():
         m["roc_auc_ci"] = ci["roc_auc"].get(k)
         m["pr_auc_ci"] = ci["pr_auc"].get(k)
     diff = ci["difference"].get("rules")
     report: dict[str, Any] = {
-        "target": o.target, "horizon_days": o.horizon_days,
+        "target": o.target, "horizon_days": o.horizon_days, "level": o.level,
         "base_rate": round(te.positives / len(te), 5),
         "train": _period(train_dates, o.horizon_days, len(tr), tr.positives),
         "test": _period(test_dates, o.horizon_days, len(te), te.positives),
@@ -156,11 +169,24 @@ def run(history: History, scoring: ScoringMapping, free_mail: frozenset[str],
         "settings": {"train_until": _iso(train_until), "test_until": _iso(test_until),
                      "step_days": o.step_days, "active_days": o.active_days,
                      "features": o.features, "seed": o.seed, "bootstrap": o.bootstrap,
-                     "min_positives": o.min_positives, "source": history.source,
+                     "min_positives": o.min_positives, "source": prepared.ledger.source,
                      "points_per_log_odds": round(POINTS_PER_LOG_ODDS, 3)},
     }
-    share = float((tr.rule_score >= scoring.mql.threshold).mean()) if len(tr) else 0.0
+    share = _rules_share(scoring, prepared, split, o.level)
     return Outcome(report, learned, prepared, split, share)
+
+
+def _rules_share(scoring: ScoringMapping, p: Prepared, split: Split, level: Level) -> float:
+    """The share of training snapshots the current rules put over their line: the
+    lead score at the MQL threshold (people), or the account fit at the qualified
+    fit minimum (accounts). ``--apply`` keeps that share."""
+    tr = split.train
+    if not len(tr):
+        return 0.0
+    if level == "person":
+        return float((tr.rule_score >= scoring.mql.threshold).mean())
+    fit = p.ledger.account_fit_points[tr.person]
+    return float((fit >= scoring.accounts.qualified_fit_minimum).mean())
 
 
 def _diff(models: dict[str, Any]) -> float | None:

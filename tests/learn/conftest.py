@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from connector.datagen.generate import DEFAULT_AS_OF, generate
-from connector.learn.history import History, from_generated
+from connector.learn.ledger import Ledger
+from connector.learn.sources import from_generated
 from tests.factories import mappings
 
 
@@ -19,7 +20,7 @@ def signal_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def signal_history(signal_dir: Path) -> History:
+def signal_history(signal_dir: Path) -> Ledger:
     return from_generated(signal_dir, mappings(), DEFAULT_AS_OF)
 
 
@@ -28,3 +29,10 @@ def small_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("learn-small")
     generate(out, people=3000, seed=5)
     return out
+
+
+@pytest.fixture(scope="session")
+def account_signal_history(tmp_path_factory: pytest.TempPathFactory) -> Ledger:
+    out = tmp_path_factory.mktemp("learn-account-signal")
+    generate(out, people=12_000, seed=11, account_signal=True)
+    return from_generated(out, mappings(), DEFAULT_AS_OF)

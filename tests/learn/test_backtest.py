@@ -103,3 +103,63 @@ def test_weighted_metrics_match_scikit_learn(y: np.ndarray, s: st.DataObject) ->
     assert ranked.auc(w) == pytest.approx(roc_auc_score(y, scores, sample_weight=w))
     assert ranked.average_precision(w) == pytest.approx(
         average_precision_score(y, scores, sample_weight=w))
+
+
+@settings(max_examples=60, deadline=None)
+@given(y=hnp.arrays(np.int8, st.integers(4, 200), elements=st.integers(0, 1)),
+       s=st.data())
+def test_within_date_metrics_are_per_date_averages(y: np.ndarray, s: st.DataObject) -> None:
+    """ROC AUC within dates = the per-date AUCs weighted by positive x negative pairs;
+    average precision = the per-date APs weighted by positives (scikit-learn per date)."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    n = y.size
+    scores = np.array(s.draw(st.lists(st.integers(0, 6), min_size=n, max_size=n)), dtype=float)
+    dates = np.array(s.draw(st.lists(st.sampled_from([10.0, 20.0, 30.0]), min_size=n,
+                                     max_size=n)))
+    w = np.array(s.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)), dtype=float)
+    pairs = auc_sum = pos_sum = ap_sum = 0.0
+    for d in np.unique(dates):
+        rows = dates == d
+        yd, sd, wd = y[rows], scores[rows], w[rows]
+        p, q = float((wd * yd).sum()), float((wd * (1 - yd)).sum())
+        if p > 0:
+            ap_sum += p * average_precision_score(yd, sd, sample_weight=wd) if q > 0 else p
+            pos_sum += p
+        if p > 0 and q > 0:
+            auc_sum += p * q * roc_auc_score(yd, sd, sample_weight=wd)
+            pairs += p * q
+    ranked = backtest._Ranked(y, scores, dates)
+    if pairs:
+        assert ranked.auc(w) == pytest.approx(auc_sum / pairs)
+    else:
+        assert np.isnan(ranked.auc(w))
+    if pos_sum:
+        assert ranked.average_precision(w) == pytest.approx(ap_sum / pos_sum)
+
+
+@pytest.mark.parametrize(("score", "within", "pooled"), [
+    pytest.param("date", 0.5, 19 / 30, id="knows-only-the-date"),
+    pytest.param("person", 1.0, 1.0, id="ranks-within-each-date"),
+])
+def test_a_score_that_only_tells_dates_apart_has_no_lift(score: str, within: float,
+                                                         pooled: float) -> None:
+    """Date 2 converts more than date 1; a score that is just the date looks like lift
+    when dates are pooled, and is chance within each date."""
+    dates = np.array([1.0] * 4 + [2.0] * 4)
+    y = np.array([1, 0, 0, 0, 1, 1, 0, 0], dtype=np.int8)
+    s = dates.copy() if score == "date" else y + dates / 10
+    report = backtest.model_report(y, s, np.full(8, 0.3), dates, [2], [])
+    assert report["roc_auc"] == within
+    assert report["roc_auc_pooled"] == pytest.approx(pooled, abs=1e-4)
+
+
+def test_deciles_within_dates_take_the_top_of_each_date() -> None:
+    dates = np.repeat([1.0, 2.0], 10)
+    y = np.zeros(20, dtype=np.int8)
+    y[[0, 10]] = 1
+    s = np.concatenate([np.arange(10, 0, -1), np.arange(10, 0, -1) + 100.0])
+    by_date = backtest.deciles(y, s, dates)
+    assert by_date[0]["count"] == 2 and by_date[0]["conversions"] == 2
+    pooled = backtest.deciles(y, s)
+    assert pooled[0]["conversions"] == 1  # pooled, date 2 fills the top two deciles

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from connector.learn.history import from_store
+from connector.learn.sources import from_store
 from connector.state.store import open_store
 from connector.values import Link, MirrorRow
-from tests.factories import person, touch
+from tests.factories import mappings, person, touch
 
 
 def test_contact_roles_through_links_and_conversions(tmp_path: Path) -> None:
@@ -27,9 +27,12 @@ def test_contact_roles_through_links_and_conversions(tmp_path: Path) -> None:
         store.mirror_upsert([
             MirrorRow("Lead", "00QB", {"IsConverted": True, "ConvertedContactId": "003B"}),
             MirrorRow("Lead", "00QC", {"IsConverted": False}),
+            MirrorRow("Account", "001A", {"Industry": "Technology", "NumberOfEmployees": 5000,
+                                          "BillingCountry": "Germany",
+                                          "Website": "https://www.acme.com"}),
             MirrorRow("Opportunity", "006X", {"CreatedDate": "2026-02-01T10:00:00.000+0000",
                                               "StageName": "Closed Won", "IsWon": True,
-                                              "CloseDate": "2026-02-20"}),
+                                              "CloseDate": "2026-02-20"}, parent_id="001A"),
             MirrorRow("Opportunity", "006Y", {"CreatedDate": "2026-02-05T10:00:00.000+0000",
                                               "StageName": "Prospecting", "IsWon": False,
                                               "CloseDate": "2026-06-01"}),
@@ -40,13 +43,23 @@ def test_contact_roles_through_links_and_conversions(tmp_path: Path) -> None:
                       {"CreatedDate": "2026-02-06T09:00:00.000+0000"}, parent_id="006Y",
                       contact_id="003B"),
         ])
-        history = from_store(store)
+        ledger = from_store(store, mappings())
     finally:
         store.close()
-    assert set(history.people) == {"M-1", "M-2", "M-3"}
-    assert history.target_at("M-1", "opportunity") == datetime(2026, 2, 1, 10, 5, tzinfo=UTC)
-    assert history.target_at("M-1", "won") == datetime(2026, 2, 20, tzinfo=UTC)
-    assert history.target_at("M-2", "opportunity") == datetime(2026, 2, 6, 9, tzinfo=UTC)
-    assert history.target_at("M-2", "won") is None
-    assert history.target_at("M-3", "opportunity") is None
-    assert [t.touch_id for t in history.touches["M-2"]] == ["T-2"]
+    assert ledger.map_ids == ["M-1", "M-2", "M-3"]
+    day = 86_400.0
+    opp, won = ledger.reached_at("opportunity"), ledger.reached_at("won")
+    assert opp[0] == datetime(2026, 2, 1, 10, 5, tzinfo=UTC).timestamp()
+    assert won[0] == datetime(2026, 2, 20, tzinfo=UTC).timestamp()
+    assert opp[1] == datetime(2026, 2, 6, 9, tzinfo=UTC).timestamp()
+    assert won[1] == float("inf") and opp[2] == float("inf")
+    assert ledger.t_person.tolist() == [0, 1] and ledger.t_points.tolist() == [1.0, 60.0]
+    assert ledger.t_time[1] - ledger.t_time[0] == day
+    # M-1 belongs to the account (its link); the account reached both targets
+    assert ledger.account_ids == ["001A"] and ledger.person_account.tolist() == [0, -1, -1]
+    assert ledger.account_reached_at("opportunity")[0] == \
+        datetime(2026, 2, 1, 10, tzinfo=UTC).timestamp()
+    assert ledger.account_reached_at("won")[0] == datetime(2026, 2, 20, tzinfo=UTC).timestamp()
+    fit = dict(zip(ledger.account_fit_names, ledger.account_fit[0].tolist(), strict=True))
+    assert fit["enterprise"] == fit["icp_industry"] == fit["served_country"] == 1.0
+    assert ledger.account_fit_points[0] == 60

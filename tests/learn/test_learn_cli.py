@@ -88,3 +88,31 @@ def test_a_test_period_without_positives_is_refused(small_dir: Path) -> None:
                                  "2026-09-30", "--test-until", "2026-10-01"])
     assert result.exit_code == 1
     assert json.loads(result.stdout)["refused"] == "empty_test_period"
+
+
+def test_account_level_table_html_and_apply(small_dir: Path, tmp_path: Path) -> None:
+    table = runner.invoke(app, ["score", "train", "--data", str(small_dir), "--level",
+                                "account", "--min-positives", "10", "--bootstrap", "20",
+                                "--as-of", "2026-10-01T12:00:00+00:00"])
+    assert table.exit_code == 0, table.output
+    assert "Snapshots of accounts" in table.stdout and "account_fit:" in table.stdout
+    out, learned = tmp_path / "accounts.html", tmp_path / "scoring.yaml"
+    result = runner.invoke(app, ["score", "train", "--data", str(small_dir), "--level",
+                                 "account", "--format", "html", "--out", str(out),
+                                 "--apply", str(learned), "--min-positives", "10",
+                                 "--bootstrap", "20", "--boosting",
+                                 "--as-of", "2026-10-01T12:00:00+00:00"])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "(accounts)" in html and "intervals over accounts" in html
+    assert "Gradient boosting factors" in html
+    assert "learned from ACCOUNT snapshots" in learned.read_text(encoding="utf-8")
+
+
+def test_account_refusal_names_accounts(small_dir: Path) -> None:
+    result = runner.invoke(app, ["score", "train", "--data", str(small_dir), "--format",
+                                 "json", "--level", "account", "--min-positives", "100000"])
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout)
+    assert payload["refused"] == "too_few_positives" and payload["level"] == "account"
+    assert "accounts who reached" in payload["message"]

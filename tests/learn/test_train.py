@@ -86,6 +86,13 @@ def test_report_has_the_contract_shape(signal_history: History) -> None:
         assert set(r["models"][name]) >= CONTRACT_MODEL_KEYS
         assert [d["decile"] for d in r["models"][name]["deciles"]] == list(range(1, 11))
         assert all(set(d) == DECILE_KEYS for d in r["models"][name]["deciles"])
+    assert r["level"] == "person"
+    boosting = r["models"]["boosting"]["top_factors"]
+    assert len(boosting) == 15 and all(f["weight"] is not None for f in boosting)
+    assert [f["weight"] for f in boosting] == sorted((f["weight"] for f in boosting),
+                                                     reverse=True)
+    for name in ("learned", "rules"):
+        assert 0 <= r["models"][name]["roc_auc_pooled"] <= 1
     assert r["base_rate"] == pytest.approx(r["test"]["positives"] / r["test"]["snapshots"],
                                            abs=1e-5)
     json.dumps(r)
