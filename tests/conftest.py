@@ -18,6 +18,12 @@ control helpers ``stats()``, ``reset_stats()``, ``set_faults()``,
 
 from __future__ import annotations
 
+import os
+
+# pytest-xdist already runs one worker per core: scikit-learn's OpenMP threads on
+# top of that oversubscribe the machine (a boosting test ran 2.4x slower)
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
