@@ -21,7 +21,6 @@ from connector.mappings import Mappings
 from connector.normalize import parse_timestamp, website_domain
 from connector.record_form import digest
 from connector.record_form import stamp as _stamp
-from connector.salesforce import soql
 from connector.salesforce.client import SalesforceClient
 from connector.salesforce.describe import DescribeCache
 from connector.salesforce.incremental import ChangeReader
@@ -202,14 +201,17 @@ def refresh_mirror(
         since = parse_timestamp(since_text) if since_text else None
         # The first REST page says how many rows changed; a large result switches
         # to a Bulk 2.0 query (no separate COUNT() call to decide).
+        # An incremental read is a queryAll: deletions arrive in the same pages.
         reader = ChangeReader(client, spec.sobject, spec.fields, since,
-                              extra_where=spec.where, bulk_above=BULK_READ_THRESHOLD)
+                              extra_where=spec.where, bulk_above=BULK_READ_THRESHOLD,
+                              include_deleted=since is not None)
         started = datetime.now(UTC)
         types: dict[str, str] | None = None
         seen = 0
         if since is None:
             store.mirror_seen_reset()
         batch: list[MirrorRow] = []
+        deleted: list[str] = []
         with store.transaction():
             for raw in reader:
                 if reader.bulk and types is None:
@@ -218,6 +220,9 @@ def refresh_mirror(
                     types = {name: fi.type for name, fi in info.items()}
                 record: dict[str, Any] = coerce_csv(
                     cast(Mapping[str, str], raw), types) if types is not None else dict(raw)
+                if record.pop("IsDeleted", None) in (True, "true"):
+                    deleted.append(str(record["Id"]))
+                    continue
                 row = spec.to_row(record)
                 _stable(row.fields)
                 seen += 1
@@ -240,10 +245,6 @@ def refresh_mirror(
                 store.mirror_mark_deleted(spec.sobject, gone)
                 result.deleted[spec.sobject].update(gone)
             else:
-                where = f"IsDeleted = true AND SystemModstamp >= " \
-                        f"{soql.literal(since - reader.lookback)}"
-                deleted = [str(r["Id"]) for r in client.query(
-                    soql.select(spec.sobject, ["Id"], where=where), include_deleted=True)]
                 store.mirror_mark_deleted(spec.sobject, deleted)
                 result.deleted[spec.sobject].update(deleted)
             mark = reader.watermark

@@ -36,10 +36,16 @@ class ChangeReader:
         bulk: bool = False,
         bulk_above: int | None = None,
         read_ahead: bool = True,
+        include_deleted: bool = False,
     ) -> None:
         self.client = client
         self.sobject = sobject
-        self.fields = list(dict.fromkeys(["Id", "SystemModstamp", *fields]))
+        # With ``include_deleted`` the read is a queryAll: records deleted since
+        # the watermark come in the same pages (IsDeleted = true), so finding
+        # deletions costs no query of its own.
+        self.include_deleted = include_deleted
+        self.fields = list(dict.fromkeys(["Id", "SystemModstamp", *fields,
+                                          *(["IsDeleted"] if include_deleted else [])]))
         self.since = since
         self.lookback = lookback
         self.extra_where = extra_where
@@ -58,7 +64,10 @@ class ChangeReader:
         conditions = []
         if self.since is not None:
             conditions.append(f"SystemModstamp >= {soql.literal(self.since - self.lookback)}")
-        if self.extra_where:
+        if self.extra_where and self.include_deleted:
+            # a deletion is news whatever the filter says of the deleted record
+            conditions.append(f"(({self.extra_where}) OR IsDeleted = true)")
+        elif self.extra_where:
             conditions.append(f"({self.extra_where})")
         return soql.select(self.sobject, self.fields,
                            where=" AND ".join(conditions) or None,
@@ -67,17 +76,19 @@ class ChangeReader:
     def __iter__(self) -> Iterator[dict[str, object]]:
         seen: set[str] = set()
         rows: Iterator[dict[str, Any]]
+        every = self.include_deleted
         if self.bulk:
-            rows = self.client.bulk_query(self.statement())
+            rows = self.client.bulk_query(self.statement(), include_deleted=every)
         elif self.bulk_above is not None:
-            self.total, first = self.client.query_with_total(self.statement())
+            self.total, first = self.client.query_with_total(self.statement(),
+                                                             include_deleted=every)
             rows = first
             if self.total > self.bulk_above:
                 first.close()
                 self.bulk = True
-                rows = self.client.bulk_query(self.statement())
+                rows = self.client.bulk_query(self.statement(), include_deleted=every)
         else:
-            rows = self.client.query(self.statement())
+            rows = self.client.query(self.statement(), include_deleted=every)
         if self.read_ahead:
             rows = prefetch(rows)
         latest = ""  # one response uses one UTC format, whose text order is time order

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connector.mappings import SyncMapping
+from connector.run.mirror import mirror_specs
 from tests.e2e.harness import Rig
 
 
@@ -158,3 +159,22 @@ def test_a_full_read_finds_records_deleted_since_and_keeps_the_rest(rig: Rig) ->
     db = rig.store().db
     state = dict(db.execute("SELECT id, is_deleted FROM sf_records WHERE sobject = 'Lead'"))
     assert state == {kept: 0, gone: 1}
+
+
+def test_an_incremental_read_finds_deletions_in_its_own_pages(rig: Rig) -> None:
+    """Deleted records come back in the change read itself (a queryAll with
+    IsDeleted): one read per object, no deletion query of its own."""
+    rig.export().person("P1", "kim@acme.com").program("W1", "Webinar") \
+        .touch("t1", "P1", "webinar_registered", 1, "W1").write()
+    rig.sync()
+    [member] = rig.query("SELECT Id FROM CampaignMember")
+    rig.org.salesforce().CampaignMember.delete(member["Id"])
+    rig.org.reset_stats()
+    result = rig.sync()
+    assert result.status == "ok", result.as_json()
+    db = rig.store().db
+    assert db.execute("SELECT is_deleted FROM sf_records WHERE id = ?",
+                      (member["Id"],)).fetchone() == (1,)
+    calls = rig.org.stats()["api_calls"]["by_endpoint"]
+    assert calls.get("queryAll", 0) == len(mirror_specs(rig.mappings))
+    assert calls.get("query", 0) == 0, calls
