@@ -19,20 +19,28 @@ control helpers ``stats()``, ``reset_stats()``, ``set_faults()``,
 from __future__ import annotations
 
 import os
-
-# pytest-xdist already runs one worker per core: scikit-learn's OpenMP threads on
-# top of that oversubscribe the machine (a boosting test ran 2.4x slower)
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from connector.emulator.auth import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, ensure_key_pair
 from connector.emulator.server import CA_FILE, CERT_FILE, KEY_FILE, ensure_certificates
 from connector.emulator.testing import EmulatorHandle, inprocess_emulator, running_emulator
+
+# pytest-xdist already runs one worker per core: scikit-learn's OpenMP threads on
+# top of that oversubscribe the machine (a boosting test ran 2.4x slower)
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+# A shared, busy CI machine makes any timing flaky: property tests check
+# behaviour, not speed, so no per-example deadline and no "generation is slow"
+# health check (it failed a plain dictionaries() strategy under load).
+hypothesis_settings.register_profile(
+    "shared-machine", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("shared-machine")
 
 _REUSABLE = (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, CA_FILE, CERT_FILE, KEY_FILE)
 
