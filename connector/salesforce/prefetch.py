@@ -71,4 +71,7 @@ def prefetch(rows: Iterator[T], *, chunk: int = 500, depth: int = 8) -> Iterator
             yield from cast(list[T], item)
     finally:
         stop.set()
-        reader.join()
+        # A reader inside an HTTP call finishes it on its own (the client takes
+        # one call at a time, so the caller may go on): Ctrl-C does not wait
+        # for the page to arrive.
+        reader.join(timeout=1.0)

@@ -64,3 +64,19 @@ def test_waiting_for_pages_overlaps_the_callers_work() -> None:
         time.sleep(0.05)  # storing the page
     overlapped = time.perf_counter() - start
     assert overlapped < 0.5  # in turn it takes 0.6 s; overlapped about 0.35 s
+
+
+def test_a_caller_that_stops_does_not_wait_for_a_slow_page() -> None:
+    release = threading.Event()
+
+    def rows() -> Iterator[int]:
+        yield 1
+        release.wait(10)  # a page that takes long to arrive
+        yield 2
+
+    reader = prefetch(rows(), chunk=1)
+    assert next(reader) == 1
+    start = time.perf_counter()
+    reader.close()  # Ctrl-C while the next page is on its way
+    assert time.perf_counter() - start < 5
+    release.set()
