@@ -20,16 +20,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from screenshot_common import find_chromium, screenshot
+from screenshot_common import find_chromium, screenshot, synced_world
 
 from connector.audit.run import run_audit
-from connector.datagen import generate
 from connector.datagen.generate import DEFAULT_AS_OF
-from connector.emulator.testing import inprocess_emulator
 from connector.reports.audit import category_chart, render_html
 from connector.reports.html import chart_png
 from connector.state import findings as findings_state
-from tests.e2e.harness import Rig
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,11 +37,7 @@ def main() -> None:
     chromium = find_chromium()
     with tempfile.TemporaryDirectory() as tmp_text:
         tmp = Path(tmp_text)
-        data = generate(tmp / "data", people=300, seed=7)
-        with inprocess_emulator(tmp / "org", seed_dir=data.sf_dir) as org:
-            rig = Rig(org, tmp)
-            (tmp / "map").symlink_to(data.map_dir, target_is_directory=True)
-            rig.sync(as_of=DEFAULT_AS_OF)
+        with synced_world(tmp, people=300) as (org, rig):
             store = rig.store()
             run_audit(rig.settings(), rig.mappings, store, as_of=DEFAULT_AS_OF,
                       http=org.session())

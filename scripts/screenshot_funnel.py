@@ -17,15 +17,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from screenshot_common import find_chromium, screenshot
+from screenshot_common import find_chromium, screenshot, synced_world
 
-from connector.datagen import generate
 from connector.datagen.generate import DEFAULT_AS_OF
-from connector.emulator.testing import inprocess_emulator
 from connector.reports.funnel import FunnelQuery, default_range, funnel_report
 from connector.reports.funnel_render import funnel_chart, render_html
 from connector.reports.html import chart_png
-from tests.e2e.harness import Rig
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,11 +33,7 @@ def main() -> None:
     chromium = find_chromium()
     with tempfile.TemporaryDirectory() as tmp_text:
         tmp = Path(tmp_text)
-        data = generate(tmp / "data", people=1000, seed=7)
-        with inprocess_emulator(tmp / "org", seed_dir=data.sf_dir) as org:
-            rig = Rig(org, tmp)
-            (tmp / "map").symlink_to(data.map_dir, target_is_directory=True)
-            rig.sync(as_of=DEFAULT_AS_OF)
+        with synced_world(tmp, people=1000) as (_org, rig):
             store = rig.store()
             report = funnel_report(store.db, FunnelQuery(
                 DEFAULT_AS_OF, *default_range(DEFAULT_AS_OF, "quarter"), "quarter"))
