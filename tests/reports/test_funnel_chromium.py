@@ -3,14 +3,12 @@ network, the three charts are drawn, and the numbers it shows equal the JSON's."
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 
 from connector.reports.funnel import funnel_report
 from connector.reports.funnel_render import STAGE_COLUMNS, render_html
 from tests.reports.funnel_sample import QUERY, build
-from tests.reports.test_html_chromium import CATCHER, _run_chromium, pytestmark  # noqa: F401
+from tests.reports.test_html_chromium import probe_page, pytestmark  # noqa: F401
 
 # What the page shows, written into the DOM for --dump-dom: the cells of the
 # stage tables as text, the figure tiles and each chart's marks.
@@ -40,16 +38,7 @@ def test_the_funnel_page_shows_the_json_numbers(tmp_path: Path) -> None:
         report = funnel_report(store.db, QUERY)
     finally:
         store.close()
-    page = tmp_path / "funnel.html"
-    page.write_text(render_html(report).replace("<head>", "<head>" + CATCHER, 1)
-                    .replace("</body>", PROBE + "</body>", 1), encoding="utf-8")
-    dom, log = _run_chromium(page, tmp_path)
-    match = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
-    assert match, dom[-2000:]
-    probe = json.loads(match.group(1).replace("&quot;", '"').replace("&lt;", "<")
-                       .replace("&gt;", ">").replace("&amp;", "&"))
-    assert probe["errors"] == []
-    assert not re.search(r"CONSOLE.*(Uncaught|Error)|Refused to", log), log[-2000:]
+    probe = probe_page(render_html(report), PROBE, tmp_path / "funnel.html")
     for funnel in ("demand", "abm"):
         assert probe[funnel] == [[_text(r[c]) for c in STAGE_COLUMNS]
                                  for r in report[funnel]["stages"]]

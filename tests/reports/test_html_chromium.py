@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,19 +66,27 @@ def _run_chromium(page: Path, tmp_path: Path) -> tuple[str, str]:
     return proc.stdout, proc.stderr
 
 
+def probe_page(html: str, probe_script: str, page: Path) -> dict[str, Any]:
+    """Open ``html`` in headless Chromium with the error catcher and ``probe_script``
+    (which writes its findings as JSON into ``<pre id="probe">``); the findings,
+    once it is sure the page raised no error and logged none."""
+    page.write_text(html.replace("<head>", "<head>" + CATCHER, 1)
+                    .replace("</body>", probe_script + "</body>", 1), encoding="utf-8")
+    dom, log = _run_chromium(page, page.parent)
+    match = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+    assert match, dom[-2000:]
+    probe: dict[str, Any] = json.loads(
+        match.group(1).replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">")
+        .replace("&amp;", "&"))
+    assert probe["errors"] == []
+    assert not re.search(r"CONSOLE.*(Uncaught|Error)|Refused to", log), log[-2000:]
+    return probe
+
+
 def test_the_report_renders_sorts_and_filters_without_errors(tmp_path: Path) -> None:
     result, history = sample_result()
     html = render_html(result, history)
-    page = tmp_path / "audit.html"
-    page.write_text(html.replace("<head>", "<head>" + CATCHER, 1)
-                    .replace("</body>", PROBE + "</body>", 1), encoding="utf-8")
-    dom, log = _run_chromium(page, tmp_path)
-    match = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
-    assert match, dom[-2000:]
-    probe = json.loads(match.group(1).replace("&quot;", '"').replace("&lt;", "<")
-                       .replace("&gt;", ">").replace("&amp;", "&"))
-    assert probe["errors"] == []
-    assert not re.search(r"CONSOLE.*(Uncaught|Error)|Refused to", log), log[-2000:]
+    probe = probe_page(html, PROBE, tmp_path / "audit.html")
     ids = [r.record_id or "" for r in result.findings]
     assert sorted(probe["before"]) == sorted(ids)
     non_blank = [v for v in probe["asc"] if v]
