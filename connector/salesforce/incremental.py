@@ -35,7 +35,6 @@ class ChangeReader:
         extra_where: str | None = None,
         bulk: bool = False,
         bulk_above: int | None = None,
-        read_ahead: bool = True,
         include_deleted: bool = False,
     ) -> None:
         self.client = client
@@ -54,8 +53,6 @@ class ChangeReader:
         # turns True before the first row is yielded).
         self.bulk = bulk
         self.bulk_above = bulk_above
-        # pages are read in a background thread while the caller stores these
-        self.read_ahead = read_ahead
         self.total: int | None = None
         self.watermark: datetime | None = since
         self.count = 0
@@ -89,8 +86,7 @@ class ChangeReader:
                 rows = self.client.bulk_query(self.statement(), include_deleted=every)
         else:
             rows = self.client.query(self.statement(), include_deleted=every)
-        if self.read_ahead:
-            rows = prefetch(rows)
+        rows = prefetch(rows)  # the next pages arrive while the caller stores these
         latest = ""  # one response uses one UTC format, whose text order is time order
         try:
             for row in rows:
