@@ -19,7 +19,7 @@ from typing import Any, cast
 from connector.engine.cycles import STATUS_OBSERVED
 from connector.mappings import Mappings
 from connector.normalize import parse_timestamp, website_domain
-from connector.record_form import digest
+from connector.record_form import csv_digester, digest
 from connector.record_form import stamp as _stamp
 from connector.salesforce.client import SalesforceClient
 from connector.salesforce.describe import DescribeCache
@@ -95,7 +95,6 @@ def mirror_specs(mappings: Mappings) -> list[MirrorSpec]:
     def member(r: dict[str, Any]) -> MirrorRow:
         return MirrorRow("CampaignMember", r["Id"], r, parent_id=r.get("CampaignId"),
                          lead_id=r.get("LeadId") or None, contact_id=r.get("ContactId") or None,
-                         created_date=_stamp(r.get("CreatedDate")),
                          modstamp=_stamp(r.get("SystemModstamp")))
 
     def opportunity(r: dict[str, Any]) -> MirrorRow:
@@ -125,9 +124,11 @@ def mirror_specs(mappings: Mappings) -> list[MirrorSpec]:
         MirrorSpec("Lead", uniq(["Email", "CreatedDate", "IsConverted", "ConvertedContactId",
                                  "ConvertedDate", "ConvertedOpportunityId", "Status"],
                                 mapped("Lead")), None, lead),
+        # (no CreatedDate: nothing uses when a member was added, and a re-read of
+        # the members a run created would otherwise store one for each)
         MirrorSpec("CampaignMember",
-                   uniq(["CampaignId", "LeadId", "ContactId", "Status", "HasResponded",
-                         "CreatedDate"], mapped("CampaignMember")), managed, member),
+                   uniq(["CampaignId", "LeadId", "ContactId", "Status", "HasResponded"],
+                        mapped("CampaignMember")), managed, member),
         # stages (Opportunity, Customer) and attribution read opportunities and roles
         MirrorSpec("Opportunity",
                    uniq(["Name", "AccountId", "Amount", "StageName", "CloseDate", "IsClosed",
@@ -200,45 +201,43 @@ def refresh_mirror(
         since_text = None if full else store.watermark("salesforce", spec.sobject)
         since = parse_timestamp(since_text) if since_text else None
         # The first REST page says how many rows changed; a large result switches
-        # to a Bulk 2.0 query (no separate COUNT() call to decide).
+        # to a Bulk 2.0 query (no separate COUNT() call to decide). When this
+        # connector created more than that many records since the last read, all
+        # of them come back: the read starts as a Bulk query, no page wasted.
         # An incremental read is a queryAll: deletions arrive in the same pages.
+        large = since is not None and store.mirror_unread(spec.sobject,
+                                                          above=BULK_READ_THRESHOLD)
         reader = ChangeReader(client, spec.sobject, spec.fields, since,
-                              extra_where=spec.where, bulk_above=BULK_READ_THRESHOLD,
-                              include_deleted=since is not None)
+                              extra_where=spec.where, bulk=large,
+                              bulk_above=BULK_READ_THRESHOLD, include_deleted=since is not None)
         started = datetime.now(UTC)
-        types: dict[str, str] | None = None
+        reading = _Reading(spec, describe)
         seen = 0
         if since is None:
             store.mirror_seen_reset()
-        batch: list[MirrorRow] = []
+        batch: list[Mapping[str, Any]] = []
         deleted: list[str] = []
         with store.transaction():
             for raw in reader:
-                if reader.bulk and types is None:
-                    result.bulk.add(spec.sobject)
-                    info = describe.fields(spec.sobject) or {}
-                    types = {name: fi.type for name, fi in info.items()}
-                record: dict[str, Any] = coerce_csv(
-                    cast(Mapping[str, str], raw), types) if types is not None else dict(raw)
-                if record.pop("IsDeleted", None) in (True, "true"):
-                    deleted.append(str(record["Id"]))
+                if raw.get("IsDeleted") in (True, "true"):
+                    deleted.append(str(raw["Id"]))
                     continue
-                row = spec.to_row(record)
-                _stable(row.fields)
                 seen += 1
-                batch.append(row)
+                batch.append(raw)
                 if len(batch) >= BATCH:
                     if since is None:
-                        store.mirror_seen_add([r.id for r in batch])
-                    result.statuses += _flush(store, run_id, spec.sobject, batch,
+                        store.mirror_seen_add([str(r["Id"]) for r in batch])
+                    result.statuses += _flush(store, run_id, reading.of(reader), batch,
                                               result.changed[spec.sobject])
                     batch = []
                     if on_progress:
                         on_progress(spec.sobject, seen)
             if since is None:
-                store.mirror_seen_add([r.id for r in batch])
-            result.statuses += _flush(store, run_id, spec.sobject, batch,
+                store.mirror_seen_add([str(r["Id"]) for r in batch])
+            result.statuses += _flush(store, run_id, reading.of(reader), batch,
                                       result.changed[spec.sobject])
+            if reader.bulk:
+                result.bulk.add(spec.sobject)
             if since is None:
                 result.full.add(spec.sobject)
                 gone = store.mirror_unseen(spec.sobject)
@@ -255,34 +254,74 @@ def refresh_mirror(
             if mark is not None:
                 store.set_watermark(run_id, "salesforce", spec.sobject,
                                     mark.astimezone(UTC).isoformat())
+            store.mirror_mark_read(spec.sobject, (mark or started).astimezone(UTC).isoformat(
+                timespec="milliseconds"))
         if on_progress:
             on_progress(spec.sobject, seen)
     return result
 
 
-def _flush(store: StateStore, run_id: int, sobject: str, rows: list[MirrorRow],
+class _Reading:
+    """How one object's read turns raw records into digests and mirror rows: a
+    REST read returns typed JSON; a Bulk read returns CSV text, typed through
+    the describe (worked out once, when the first CSV row arrives)."""
+
+    def __init__(self, spec: MirrorSpec, describe: DescribeCache) -> None:
+        self.spec = spec
+        self.describe = describe
+        self.types: dict[str, str] | None = None
+        self.csv_digest: Callable[[Mapping[str, str]], str] | None = None
+
+    def of(self, reader: ChangeReader) -> _Reading:
+        if reader.bulk and self.types is None:
+            info = self.describe.fields(self.spec.sobject) or {}
+            self.types = {name: fi.type for name, fi in info.items()}
+        return self
+
+    def digest(self, raw: Mapping[str, Any]) -> str:
+        if self.types is None:
+            return digest(raw)
+        if self.csv_digest is None:
+            self.csv_digest = csv_digester(list(raw), self.types)
+        return self.csv_digest(cast(Mapping[str, str], raw))
+
+    def row(self, raw: Mapping[str, Any]) -> MirrorRow:
+        record = coerce_csv(cast(Mapping[str, str], raw), self.types) \
+            if self.types is not None else dict(raw)
+        record.pop("IsDeleted", None)
+        row = self.spec.to_row(record)
+        _stable(row.fields)
+        return row
+
+
+def _flush(store: StateStore, run_id: int, reading: _Reading, raws: list[Mapping[str, Any]],
            changed: set[str]) -> int:
-    """Store the rows that differ from the mirror, noting which really changed.
+    """Store the records that differ from the mirror, noting which really changed.
 
     A record the connector itself just wrote comes back with a new stamp but the
-    values it already has: its digest matches and it costs one text comparison
-    (plus, once, the CreatedDate the org gave it). A Lead's Status is kept as a
-    history of observed values, in the same transaction as the row: what a status
-    means for the funnel (a recycle) is the lifecycle engines' business, not the
-    mirror's."""
-    if not rows:
+    values it already has: its digest, taken from the raw record, matches and it
+    costs that one digest (plus, once, the CreatedDate the org gave it); it is
+    never turned into a mirror row. A Lead's Status is kept as a history of
+    observed values, in the same transaction as the row: what a status means for
+    the funnel (a recycle) is the lifecycle engines' business, not the mirror's."""
+    if not raws:
         return 0
-    stored = store.mirror_digests(sobject, [r.id for r in rows])
+    sobject = reading.spec.sobject
+    stored = store.mirror_digests(sobject, [str(r["Id"]) for r in raws])
     to_store: list[MirrorRow] = []
     digests: dict[str, str] = {}
     settle: list[tuple[str, str]] = []
-    for row in rows:
-        known = stored.get(row.id)
-        mark = digest(row.fields)
+    for raw in raws:
+        record_id = str(raw["Id"])
+        known = stored.get(record_id)
+        mark = reading.digest(raw)
         if known is not None and known[0] == mark and not known[2]:
-            if known[1] is None and row.created_date:
-                settle.append((row.id, row.created_date))
+            if known[1] is None and raw.get("CreatedDate"):
+                created = _stamp(raw["CreatedDate"])
+                if created:
+                    settle.append((record_id, created))
             continue  # the same values, however spelled: nothing to do
+        row = reading.row(raw)
         digests[row.id] = mark
         to_store.append(row)
         changed.add(row.id)

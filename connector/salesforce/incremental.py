@@ -98,7 +98,7 @@ class ChangeReader:
                 if stamp > latest:
                     latest = stamp
                 self.count += 1
-                yield dict(row)
+                yield row
         finally:
             if latest:
                 moment = parse_timestamp(latest)

@@ -263,4 +263,10 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (map_id, at)
     );
     """,
+    # 10: the records this connector created and has not read back yet (no
+    # SystemModstamp): how many tells the next incremental read its size before
+    # its first page, so a large read-back starts as a Bulk query
+    """
+    CREATE INDEX ix_sf_records_unread ON sf_records(sobject) WHERE modstamp IS NULL;
+    """,
 ]

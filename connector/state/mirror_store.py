@@ -33,6 +33,23 @@ class MirrorStore(StoreBase):
             "SELECT id, digest, created_date, is_deleted FROM sf_records WHERE sobject = ? "
             "AND id IN ({in})", list(ids), (sobject,))}
 
+    def mirror_unread(self, sobject: str, *, above: int) -> bool:
+        """Whether more than ``above`` records of ``sobject`` were created here and
+        not read back yet (so the next read returns at least that many); stops
+        counting at ``above`` (a partial index holds only such rows)."""
+        row = self.db.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM sf_records WHERE sobject = ? AND "
+            "modstamp IS NULL LIMIT ?)", (sobject, above + 1)).fetchone()
+        return int(row[0]) > above
+
+    def mirror_mark_read(self, sobject: str, moment: str) -> None:
+        """After a complete read of ``sobject``: the records created here since the
+        last read have all come back (their stamps are after its watermark), so
+        none is unread any more. One statement over the partial index, not an
+        update per record."""
+        self.db.execute("UPDATE sf_records SET modstamp = ? WHERE sobject = ? AND "
+                        "modstamp IS NULL", (moment, sobject))
+
     def mirror_settle_created(self, sobject: str, created: Iterable[tuple[str, str]]) -> None:
         """Fill in the CreatedDate the org gave records this connector created."""
         self.db.executemany(

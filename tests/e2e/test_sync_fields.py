@@ -77,13 +77,50 @@ def test_a_rerun_recognises_its_own_writes_without_restoring_them(rig: Rig) -> N
         "SELECT sobject, id, fields, digest FROM sf_records"))
     assert db.execute("SELECT count(*) FROM sf_records WHERE sobject = 'Lead' "
                       "AND created_date IS NULL").fetchone()[0] == 1  # ours, just created
+    assert db.execute("SELECT count(*) FROM sf_records WHERE sobject = 'CampaignMember' "
+                      "AND modstamp IS NULL").fetchone()[0] == 2  # created, not read back
     rig.sync()
     db = rig.store().db
     after = dict(((s, i), (f, d)) for s, i, f, d in db.execute(
         "SELECT sobject, id, fields, digest FROM sf_records"))
     assert after == before
-    assert db.execute("SELECT count(*) FROM sf_records WHERE sobject IN ('Lead', "
-                      "'CampaignMember') AND created_date IS NULL").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM sf_records WHERE sobject = 'Lead' "
+                      "AND created_date IS NULL").fetchone()[0] == 0
+    # every record the first run created was read back: none is left unread
+    assert db.execute("SELECT count(*) FROM sf_records WHERE modstamp IS NULL").fetchone()[0] == 0
+
+
+def test_a_large_read_back_starts_as_a_bulk_query(rig: Rig,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the last run created more records of an object than a REST read should
+    carry, its re-read starts as a Bulk query: no first REST page is read only to
+    be thrown away. Objects it created few of stay on REST."""
+    import re
+
+    import connector.run.mirror as mirror
+    from connector.salesforce.client import SalesforceClient
+
+    _journey(rig)
+    rig.sync()
+    created = dict(rig.store().db.execute(
+        "SELECT sobject, count(*) FROM sf_records WHERE modstamp IS NULL GROUP BY sobject"))
+    assert created["CampaignMember"] == 2 and created["Lead"] == 1
+    monkeypatch.setattr(mirror, "BULK_READ_THRESHOLD", 1)
+    reads: list[tuple[str, str]] = []
+    for method in ("query_with_total", "bulk_query"):
+        original = getattr(SalesforceClient, method)
+
+        def spy(self: SalesforceClient, soql: str, *args: object, _name: str = method,
+                _original: object = original, **kwargs: object) -> object:
+            reads.append((_name, re.findall(r"FROM (\w+)", soql)[0]))
+            return _original(self, soql, *args, **kwargs)  # type: ignore[operator]
+
+        monkeypatch.setattr(SalesforceClient, method, spy)
+    assert rig.sync().status == "ok"
+    for sobject, count in created.items():
+        assert (sobject, "query_with_total" in [m for m, o in reads if o == sobject]) == \
+            (sobject, count <= 1), reads
+    assert ("bulk_query", "CampaignMember") in reads
 
 
 def test_a_member_status_is_never_downgraded(rig: Rig) -> None:
