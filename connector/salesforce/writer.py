@@ -249,7 +249,8 @@ class Writer:
             retry: list[WriteOp] = []
             for op in pending:
                 res = got[op.ref]
-                res = replace(res, attempts=attempts[op.ref])
+                if res.attempts != attempts[op.ref]:  # most records take one (replace is slow)
+                    res = replace(res, attempts=attempts[op.ref])
                 results[op.ref] = res
                 if not res.success and res.error_code in RETRIABLE_RECORD_CODES:
                     retry.append(op)
