@@ -31,7 +31,6 @@ models of Salesforce's own errors stay in ``connector.emulator``)::
     │   ├── ApiLimitExceeded             exit 4   the org's daily API allocation is spent
     │   └── SchemaMismatch               exit 2   mapped fields missing or of the wrong type
     ├── DataError                                 one record is bad; the rest go on
-    │   ├── RecordRejected                        rejected input row, kept for replay
     │   └── RowProblem                            a field of an export row is unusable
     ├── StateError                       exit 2   the local state database is unusable
     ├── RunLocked                        exit 5   another run holds the state database's lock
@@ -182,26 +181,15 @@ class SchemaMismatch(SalesforceError):
 
 
 class DataError(ConnectorError):
+    """One input record is bad; the rest of the read goes on.
+
+    A rejected row is not raised out of a read: the source yields a
+    ``connector.models.Rejection`` value where the record would have been (naming
+    file, row and field) and the sync keeps it as a ``rejected_input`` dead letter
+    for replay. ``RowProblem`` only carries a field's problem up to the reader
+    that builds that value."""
+
     record_level = True
-
-
-class RecordRejected(DataError):
-    """An input row that cannot be used as it is; it names where it came from."""
-
-    def __init__(self, message: str, *, file: str | None = None, row: int | None = None,
-                 field: str | None = None, value: object = None) -> None:
-        where = ", ".join(
-            part for part in (
-                f"file {file}" if file else "",
-                f"row {row}" if row is not None else "",
-                f"field {field}" if field else "",
-            ) if part
-        )
-        super().__init__(f"{where}: {message}" if where else message)
-        self.file = file
-        self.row = row
-        self.field = field
-        self.value = value
 
 
 class RowProblem(DataError, ValueError):

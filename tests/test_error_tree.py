@@ -1,5 +1,6 @@
 """Every error the connector raises on purpose is in ``connector.errors``' drawn
-tree, drawn under its real parent, with its real exit code."""
+tree, drawn under its real parent, with its real exit code; and every class in
+the tree is used, so the tree never promises an error nothing raises."""
 
 from __future__ import annotations
 
@@ -67,6 +68,33 @@ def test_each_drawn_class_sits_under_its_parent_with_its_exit_code() -> None:
             assert issubclass(cls, classes[parents[depth - 1]]), name
         if code is not None:
             assert cls.exit_code == code, name
+
+
+def _names_used_in(path: Path) -> set[str]:
+    """Names the module's code refers to (raise, except, isinstance, a table of
+    classes...): identifiers and attribute names, not comments or docstrings."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Name):
+            out.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            out.add(node.attr)
+    return out
+
+
+def test_every_error_class_is_used_outside_its_definition() -> None:
+    """A class nobody raises, catches or names (outside ``errors.py``, where the
+    tree only declares it) is dead: remove it, or raise it where it belongs. A
+    parent counts as used when one of its subclasses is."""
+    used: set[str] = set()
+    for path in ROOT.rglob("*.py"):
+        if path != ROOT / "errors.py":
+            used |= _names_used_in(path)
+
+    def live(cls: type[ConnectorError]) -> bool:
+        return cls.__name__ in used or any(live(sub) for sub in cls.__subclasses__())
+
+    assert sorted(c.__name__ for c in every_connector_error() if not live(c)) == []
 
 
 def _exception_classes_outside_the_tree() -> list[str]:

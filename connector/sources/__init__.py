@@ -44,6 +44,7 @@ from connector.sources.base import (
     SourceBudgetExhausted,
     SourceItem,
     SourceReader,
+    StreamStatus,
     StreamSummary,
 )
 from connector.sources.clock import Clock, SystemClock
@@ -55,6 +56,7 @@ __all__ = [
     "SourceBudgetExhausted",
     "SourceItem",
     "SourceReader",
+    "StreamStatus",
     "StreamSummary",
     "open_source",
 ]

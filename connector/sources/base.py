@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
 
 from connector.errors import CheckpointNotReady as CheckpointNotReady  # re-exported
@@ -22,12 +23,26 @@ rejections appear where the rejected record would have."""
 CHECKPOINT_VERSION = 1
 
 
+class StreamStatus(StrEnum):
+    """How a stream was read this run: the ``status`` of its read summary, and how
+    the file export plans each file from its checkpoint mark.
+
+    A ``StrEnum`` whose values are the strings the run's JSON summary (and the
+    README's "The read summary") have always carried, so the output is unchanged
+    while the code can no longer misspell a status."""
+
+    READ = "read"            # read from the start, with no mark (every API stream)
+    APPENDED = "appended"    # grown by appending: only the new rows are read
+    REREAD = "reread"        # changed otherwise (or a bad mark): read again from the start
+    UNCHANGED = "unchanged"  # same size and mtime as the mark: not opened again
+
+
 @dataclass
 class StreamSummary:
     """Counts for one file or one API stream of one read."""
 
     name: str
-    status: str = "read"  # read | appended | reread | unchanged | partial | not_read
+    status: StreamStatus = StreamStatus.READ
     read: int = 0
     accepted: int = 0
     rejected: int = 0

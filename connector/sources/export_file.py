@@ -19,26 +19,19 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from connector.errors import SourceFormatError
+from connector.sources.base import StreamStatus
 
 BOM = b"\xef\xbb\xbf"
 _HASH_CHUNK = 1 << 20
 
 
-class ReadMode(Enum):
-    UNCHANGED = "unchanged"
-    APPEND = "appended"
-    FULL = "reread"
-    FIRST = "read"
-
-
 @dataclass(frozen=True)
 class ReadPlan:
-    mode: ReadMode
+    mode: StreamStatus  # the plan's mode is the status its stream reports
     offset: int = 0
     line: int = 0
     rows: int = 0
@@ -82,39 +75,39 @@ class ExportFile:
         """Decide, from the previous mark, whether to skip, append or read anew."""
         st = self.path.stat()
         if not mark or mark.get("file") != self.name:
-            return ReadPlan(ReadMode.FIRST)
+            return ReadPlan(StreamStatus.READ)
         try:
             size, mtime, offset = int(mark["size"]), int(mark["mtime_ns"]), int(mark["offset"])
             line, rows, digest = int(mark["lines"]), int(mark["rows"]), str(mark["prefix_sha256"])
             header = tuple(mark["header"]) if mark.get("header") is not None else None
         except (KeyError, TypeError, ValueError):
-            return ReadPlan(ReadMode.FULL)
+            return ReadPlan(StreamStatus.REREAD)
         if st.st_size == size and st.st_mtime_ns == mtime:
             self.new_mark = dict(mark)
-            return ReadPlan(ReadMode.UNCHANGED, offset, line, rows, header)
+            return ReadPlan(StreamStatus.UNCHANGED, offset, line, rows, header)
         if st.st_size < offset:
-            return ReadPlan(ReadMode.FULL)
+            return ReadPlan(StreamStatus.REREAD)
         hasher = hashlib.sha256()
         remaining = offset
         with self.path.open("rb") as fh:
             while remaining:
                 chunk = fh.read(min(_HASH_CHUNK, remaining))
                 if not chunk:
-                    return ReadPlan(ReadMode.FULL)
+                    return ReadPlan(StreamStatus.REREAD)
                 hasher.update(chunk)
                 remaining -= len(chunk)
         if hasher.hexdigest() != digest:
-            return ReadPlan(ReadMode.FULL)
-        return ReadPlan(ReadMode.APPEND, offset, line, rows, header, hasher)
+            return ReadPlan(StreamStatus.REREAD)
+        return ReadPlan(StreamStatus.APPENDED, offset, line, rows, header, hasher)
 
     # ------------------------------------------------------------- reading
 
     def rows(self, plan: ReadPlan, *, from_start: bool = False) -> Iterator[RawRow]:
         """Rows from the plan's offset (or, with ``from_start``, every row, those
         before the offset flagged ``consumed``). Sets ``new_mark`` when exhausted."""
-        if plan.mode is ReadMode.UNCHANGED and not from_start:
+        if plan.mode is StreamStatus.UNCHANGED and not from_start:
             return
-        resume = plan.offset if plan.mode in (ReadMode.APPEND, ReadMode.UNCHANGED) else 0
+        resume = plan.offset if plan.mode in (StreamStatus.APPENDED, StreamStatus.UNCHANGED) else 0
         start = 0 if from_start else resume
         stat = self.path.stat()
         with self.path.open("rb") as fh:

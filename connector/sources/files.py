@@ -33,11 +33,12 @@ from connector.sources.base import (
     CHECKPOINT_VERSION,
     ReaderState,
     SourceItem,
+    StreamStatus,
     StreamSummary,
     usable_checkpoint,
 )
 from connector.sources.canonical import TouchFactory, trusted, validation_message
-from connector.sources.export_file import ExportFile, RawRow, ReadMode, ReadPlan
+from connector.sources.export_file import ExportFile, RawRow, ReadPlan
 
 RecordKind = Literal["person", "program", "touch", "target_account"]
 
@@ -175,10 +176,10 @@ class FileExportReader(ReaderState):
             export = ExportFile(path, required, known)
             summary = self._summary.stream(path.name)
             plan = export.plan(marks.get(stream))
-            summary.status = plan.mode.value
+            summary.status = plan.mode
             if stream == "programs":
                 yield from self._programs(export, plan, summary, factory)
-            elif plan.mode is ReadMode.UNCHANGED:
+            elif plan.mode is StreamStatus.UNCHANGED:
                 summary.skipped_unchanged = plan.rows
             else:
                 convert = self._converter(stream, factory)
@@ -202,7 +203,7 @@ class FileExportReader(ReaderState):
             item = self._convert(row, export.name, "programs", self._program, seen)
             if isinstance(item, Program):
                 factory.add_program(item)
-            if plan.mode is ReadMode.UNCHANGED or row.consumed:
+            if plan.mode is StreamStatus.UNCHANGED or row.consumed:
                 summary.skipped_unchanged += 1
                 continue
             self._count(summary, item)
@@ -212,7 +213,7 @@ class FileExportReader(ReaderState):
                       stream: str,
                       convert: Callable[[dict[str, Any], Origin], SourceItem],
                       ) -> Iterator[SourceItem]:
-        summary.skipped_unchanged = plan.rows if plan.mode is ReadMode.APPEND else 0
+        summary.skipped_unchanged = plan.rows if plan.mode is StreamStatus.APPENDED else 0
         seen: set[str] | None = set() if stream == "people" else None
         for row in export.rows(plan):
             item = self._convert(row, export.name, stream, convert, seen)

@@ -12,6 +12,7 @@ import pytest
 from connector.errors import ConfigError, SourceFormatError
 from connector.mappings import Mappings
 from connector.models import Person, Program, Rejection, TargetAccount, Touch
+from connector.sources.base import StreamStatus
 from connector.sources.files import FileExportReader
 from tests.sources.conftest import AS_OF
 
@@ -214,7 +215,7 @@ def test_unchanged_files_cost_nothing(tmp_path: Path, mappings: Mappings,
     items, second = _read(directory, mappings, first.checkpoint)
     assert items == []
     assert opened == ["programs.csv"]  # parsed for the channel lookup only
-    assert second.summary.streams["touches.csv"].status == "unchanged"
+    assert second.summary.streams["touches.csv"].status is StreamStatus.UNCHANGED
     assert second.summary.streams["touches.csv"].skipped_unchanged == 1
     assert second.checkpoint == first.checkpoint
 
@@ -230,7 +231,7 @@ def test_appended_rows_are_read_from_the_offset_with_their_line_numbers(
     items, second = _read(directory, mappings, first.checkpoint)
     assert [(t.touch_id, t.origin.row) for t in items if isinstance(t, Touch)] == \
         [("t2", 3), ("t3", 4)]
-    assert second.summary.streams["touches.csv"].status == "appended"
+    assert second.summary.streams["touches.csv"].status is StreamStatus.APPENDED
     with (directory / "touches.csv").open("a", encoding="utf-8") as fh:
         fh.write("cpc\n")  # the writer finishes the line
     items, _third = _read(directory, mappings, second.checkpoint)
@@ -258,9 +259,40 @@ def test_a_file_changed_otherwise_is_read_again_whole(tmp_path: Path, mappings: 
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     items, second = _read(directory, mappings, first.checkpoint)
-    assert second.summary.streams["touches.csv"].status == "reread"
+    assert second.summary.streams["touches.csv"].status is StreamStatus.REREAD
     expected = ["t9", "t2", "t3"] if change == "rewrite" else ["t1"]
     assert [t.touch_id for t in items if isinstance(t, Touch)] == expected
+
+
+def test_the_read_summary_serialises_each_status_as_its_plain_string(
+        tmp_path: Path, mappings: Mappings) -> None:
+    """The run's JSON summary (printed, and stored in the state database) carries
+    each stream's status as the plain string it always had: pinned byte for byte."""
+    touches = TOUCH_HEADER + "t1,1,2001,webinar_attended,2024-01-01T10:00:00Z,\n"
+    directory = _export(tmp_path, touches=touches)
+    _, first = _read(directory, mappings)
+    with (directory / "touches.csv").open("a", encoding="utf-8") as fh:
+        fh.write("t2,1,,ad_click,2024-01-02T10:00:00Z,cpc\n")
+    people = directory / "people.csv"
+    people.write_text(PEOPLE.replace("ana@", "ann@"), encoding="utf-8")
+    stat = people.stat()
+    os.utime(people, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    _, second = _read(directory, mappings, first.checkpoint)
+
+    def stream(status: str, read: int, skipped_unchanged: int = 0) -> str:
+        return (f'{{"status": "{status}", "read": {read}, "accepted": {read}, "rejected": 0, '
+                f'"skipped": 0, "skipped_unchanged": {skipped_unchanged}, "api_calls": 0, '
+                '"notes": []}')
+
+    head = '{"source": "files", "api_calls": 0, "auth_calls": 0, "stopped_early": null, '
+    assert json.dumps(first.summary.as_dict()) == head + (
+        f'"streams": {{"people.csv": {stream("read", 1)}, '
+        f'"programs.csv": {stream("read", 1)}, "touches.csv": {stream("read", 1)}}}}}')
+    assert json.dumps(second.summary.as_dict()) == head + (
+        f'"streams": {{"people.csv": {stream("reread", 1)}, '
+        f'"programs.csv": {stream("unchanged", 0, 1)}, '
+        f'"touches.csv": {stream("appended", 1, 1)}}}}}')
+    assert [type(s.status) for s in second.summary.streams.values()] == [StreamStatus] * 3
 
 
 def test_a_checkpoint_of_another_kind_is_ignored(tmp_path: Path, mappings: Mappings) -> None:

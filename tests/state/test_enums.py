@@ -13,6 +13,7 @@ import pytest
 
 from connector.audit.rules import CATEGORIES
 from connector.run.status import FINISHED, SUCCEEDED, RunStatus
+from connector.sources.base import StreamStatus
 from connector.state.dead_letters import DeadLetterKind
 from connector.state.store import open_store
 from connector.values import FindingCategory, WriteAction
@@ -29,6 +30,7 @@ INTERFACES = (Path(__file__).resolve().parents[2] / "docs" / "interfaces.md").re
         "failed_write", "rejected_input", "count_mismatch"], id="finding-category"),
     pytest.param(DeadLetterKind, ["rejected_input", "failed_write"], id="dead-letter-kind"),
     pytest.param(WriteAction, ["create", "update", "upsert", "delete"], id="write-action"),
+    pytest.param(StreamStatus, ["read", "appended", "reread", "unchanged"], id="stream-status"),
 ])
 def test_values_are_the_documented_strings(enum: type[StrEnum], values: list[str]) -> None:
     assert [m.value for m in enum] == values
