@@ -47,7 +47,6 @@ class ConnectorError(Exception):
 
     exit_code: ClassVar[int] = 1
     retriable: ClassVar[bool] = False
-    record_level: ClassVar[bool] = False
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         from connector.redact import redact  # secrets never travel in an error
@@ -188,8 +187,6 @@ class DataError(ConnectorError):
     file, row and field) and the sync keeps it as a ``rejected_input`` dead letter
     for replay. ``RowProblem`` only carries a field's problem up to the reader
     that builds that value."""
-
-    record_level = True
 
 
 class RowProblem(DataError, ValueError):
