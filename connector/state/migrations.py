@@ -263,4 +263,30 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (map_id, at)
     );
     """,
+    # 10: every touch field the engines read, as columns, so the ledger hands out
+    # touches built from plain values instead of re-validating each one's JSON
+    # (``data`` stays: it carries ``extra`` and ``origin``, and the hash is of it)
+    """
+    ALTER TABLE touches ADD COLUMN url TEXT;
+    ALTER TABLE touches ADD COLUMN referrer TEXT;
+    ALTER TABLE touches ADD COLUMN utm_source TEXT;
+    ALTER TABLE touches ADD COLUMN utm_medium TEXT;
+    ALTER TABLE touches ADD COLUMN utm_campaign TEXT;
+    ALTER TABLE touches ADD COLUMN utm_content TEXT;
+    ALTER TABLE touches ADD COLUMN utm_term TEXT;
+    ALTER TABLE touches ADD COLUMN channel TEXT NOT NULL DEFAULT '';
+    ALTER TABLE touches ADD COLUMN channel_rule TEXT NOT NULL DEFAULT '';
+    ALTER TABLE touches ADD COLUMN is_conversion INTEGER NOT NULL DEFAULT 0;
+    UPDATE touches SET
+        url = json_extract(data, '$.url'),
+        referrer = json_extract(data, '$.referrer'),
+        utm_source = json_extract(data, '$.utm_source'),
+        utm_medium = json_extract(data, '$.utm_medium'),
+        utm_campaign = json_extract(data, '$.utm_campaign'),
+        utm_content = json_extract(data, '$.utm_content'),
+        utm_term = json_extract(data, '$.utm_term'),
+        channel = coalesce(json_extract(data, '$.channel'), ''),
+        channel_rule = coalesce(json_extract(data, '$.channel_rule'), ''),
+        is_conversion = coalesce(json_extract(data, '$.is_conversion'), 0);
+    """,
 ]
