@@ -288,5 +288,40 @@ MIGRATIONS: list[str] = [
         channel = coalesce(json_extract(data, '$.channel'), ''),
         channel_rule = coalesce(json_extract(data, '$.channel_rule'), ''),
         is_conversion = coalesce(json_extract(data, '$.is_conversion'), 0);
+    -- json_extract cuts a string at an escaped NUL (rare): those rows are decoded
+    -- with the NUL escapes standing for U+FFFF, a noncharacter, then put back
+    -- (escaped backslashes are set aside first, so only real escapes change).
+    -- A row already holding U+FFFF or U+FFFE cannot be: its hash is cleared, so
+    -- the next read of that touch rewrites every column.
+    CREATE TEMP TABLE nul_touches AS
+        SELECT touch_id, replace(replace(replace(data, '\\\\', char(65534)),
+                                         '\\u0000', '\\uffff'),
+                                 char(65534), '\\\\') AS data
+        FROM touches WHERE instr(data, '\\u0000') > 0
+            AND instr(data, char(65535)) = 0 AND instr(data, char(65534)) = 0;
+    UPDATE touches SET
+        url = replace(json_extract((SELECT n.data FROM temp.nul_touches n
+            WHERE n.touch_id = touches.touch_id), '$.url'), char(65535), char(0)),
+        referrer = replace(json_extract((SELECT n.data FROM temp.nul_touches n
+            WHERE n.touch_id = touches.touch_id), '$.referrer'), char(65535), char(0)),
+        utm_source = replace(json_extract((SELECT n.data FROM temp.nul_touches n
+            WHERE n.touch_id = touches.touch_id), '$.utm_source'), char(65535), char(0)),
+        utm_medium = replace(json_extract((SELECT n.data FROM temp.nul_touches n
+            WHERE n.touch_id = touches.touch_id), '$.utm_medium'), char(65535), char(0)),
+        utm_campaign = replace(json_extract((SELECT n.data FROM temp.nul_touches n
+            WHERE n.touch_id = touches.touch_id), '$.utm_campaign'), char(65535), char(0)),
+        utm_content = replace(json_extract((SELECT n.data FROM temp.nul_touches n
+            WHERE n.touch_id = touches.touch_id), '$.utm_content'), char(65535), char(0)),
+        utm_term = replace(json_extract((SELECT n.data FROM temp.nul_touches n
+            WHERE n.touch_id = touches.touch_id), '$.utm_term'), char(65535), char(0)),
+        channel = replace(json_extract((SELECT n.data FROM temp.nul_touches n
+            WHERE n.touch_id = touches.touch_id), '$.channel'), char(65535), char(0)),
+        channel_rule = replace(json_extract((SELECT n.data FROM temp.nul_touches n
+            WHERE n.touch_id = touches.touch_id), '$.channel_rule'), char(65535), char(0))
+        WHERE touch_id IN (SELECT touch_id FROM temp.nul_touches);
+    DROP TABLE temp.nul_touches;
+    UPDATE touches SET hash = ''
+        WHERE instr(data, '\\u0000') > 0
+            AND (instr(data, char(65535)) > 0 OR instr(data, char(65534)) > 0);
     """,
 ]
