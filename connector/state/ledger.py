@@ -236,17 +236,23 @@ class LedgerStore(StoreBase):
 
     def touches_of(self, map_ids: Iterable[str]) -> dict[str, list[TouchFacts]]:
         """Touches per person, ordered by time then touch id, built from the
-        columns alone (no JSON decoded: about 4x cheaper than validating ``data``)."""
+        columns alone: no JSON is decoded, and each tuple is made directly
+        (``tuple.__new__``, skipping the named tuple's Python ``__new__``)."""
         out: dict[str, list[TouchFacts]] = {}
         parse = datetime.fromisoformat
-        for r in self._in(
+        make = tuple.__new__
+        for (touch_id, map_id, program_id, touch_type, occurred_at, url, referrer,
+             utm_source, utm_medium, utm_campaign, utm_content, utm_term, channel,
+             channel_rule, is_response, is_conversion) in self._in(
                 f"SELECT {', '.join(_TOUCH_COLUMNS)} FROM touches WHERE map_id IN ({{in}}) "
                 "ORDER BY map_id, occurred_at, touch_id", list(map_ids)):
-            facts = TouchFacts(r[0], r[1], r[2], r[3], parse(r[4]), r[5], r[6], r[7], r[8],
-                               r[9], r[10], r[11], r[12], r[13], r[14] == 1, r[15] == 1)
-            found = out.get(r[1])
+            facts: TouchFacts = make(TouchFacts, (
+                touch_id, map_id, program_id, touch_type, parse(occurred_at), url, referrer,
+                utm_source, utm_medium, utm_campaign, utm_content, utm_term, channel,
+                channel_rule, is_response == 1, is_conversion == 1))
+            found = out.get(map_id)
             if found is None:
-                out[r[1]] = [facts]
+                out[map_id] = [facts]
             else:
                 found.append(facts)
         return out
