@@ -7,18 +7,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel
 
 from connector.models import Person, Program, TargetAccount, Touch
 from connector.state.base import StoreBase, _iso
 from connector.values import TouchFacts
-
-_R = TypeVar("_R", bound=BaseModel)
 
 
 def _hash(model: BaseModel) -> str:
@@ -102,35 +100,19 @@ def _touch_row(touch: Touch) -> tuple[Any, ...]:
             touch.channel_rule, int(touch.is_response), int(touch.is_conversion))
 
 
-def _person_key(person: Person) -> str:
-    return person.map_id
-
-
-def _program_key(program: Program) -> str:
-    return program.program_id
-
-
-def _person_row(person: Person) -> tuple[Any, ...]:
-    return (person.email, int(person.email_valid))
-
-
-def _program_row(program: Program) -> tuple[Any, ...]:
-    return ()
-
-
 class LedgerStore(StoreBase):
     """The MAP side of the state: what the last reads returned."""
 
-    def _upsert_records(self, run_id: int, records: Sequence[_R], table: str, key: str,
-                        key_of: Callable[[_R], str], columns: tuple[str, ...],
-                        values_of: Callable[[_R], tuple[Any, ...]],
+    def _upsert_records(self, run_id: int, records: Sequence[Person] | Sequence[Program],
+                        table: str, key: str, columns: tuple[str, ...],
                         first_run: bool) -> LedgerCounts:
-        """Store people or programs, counting new, changed and unchanged ones by
-        their hash. When no key repeats in the batch, unchanged records only move
-        ``data`` (its origin may differ) and ``seen_run``; a repeated key keeps
-        every upsert, in order."""
+        """Store people or programs (``key`` and ``columns`` name both the table's
+        columns and the record's attributes), counting new, changed and unchanged
+        ones by their hash. When no key repeats in the batch, unchanged records
+        only move ``data`` (its origin may differ) and ``seen_run``; a repeated
+        key keeps every upsert, in order."""
         counts = LedgerCounts()
-        keys = [key_of(r) for r in records]
+        keys: list[str] = [getattr(r, key) for r in records]
         existing = {r[0]: r[1] for r in self._in(
             f"SELECT {key}, hash FROM {table} WHERE {key} IN ({{in}})", keys)}
         rows = []
@@ -147,19 +129,20 @@ class LedgerStore(StoreBase):
                 same.append((data, run_id, record_key))
                 continue
             # changed_run: used only by an insert, i.e. a record new in this run
-            rows.append((record_key, *values_of(record), data, digest,
+            rows.append((record_key, *(getattr(record, c) for c in columns), data, digest,
                          *((run_id,) if first_run else ()), run_id, run_id))
         self.db.executemany(f"UPDATE {table} SET data = ?, seen_run = ? WHERE {key} = ?", same)
         self.db.executemany(_upsert_sql(table, key, columns, first_run), rows)
         return counts
 
     def upsert_people(self, run_id: int, people: Sequence[Person]) -> LedgerCounts:
-        return self._upsert_records(run_id, people, "people", "map_id", _person_key,
-                                    ("email", "email_valid"), _person_row, first_run=True)
+        # email_valid, a bool, is stored as the integer 1 or 0 (sqlite3 binds bool as int)
+        return self._upsert_records(run_id, people, "people", "map_id",
+                                    ("email", "email_valid"), first_run=True)
 
     def upsert_programs(self, run_id: int, programs: Sequence[Program]) -> LedgerCounts:
-        return self._upsert_records(run_id, programs, "programs", "program_id", _program_key,
-                                    (), _program_row, first_run=False)
+        return self._upsert_records(run_id, programs, "programs", "program_id", (),
+                                    first_run=False)
 
     def upsert_touches(self, run_id: int,
                        touches: Sequence[Touch]) -> tuple[LedgerCounts, list[Touch]]:
