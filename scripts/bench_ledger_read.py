@@ -1,6 +1,6 @@
 """Benchmark reading the ledger's touches: columns into ``TouchFacts`` (what
 ``LedgerStore.touches_of`` does) against re-validating each stored touch's JSON
-with pydantic (what it did before migration 10).
+with pydantic (what it did before the touch columns were added).
 
 Fills a fresh state database with PEOPLE people x 10 touches through
 ``upsert_touches`` (in one run, 20,000 touches per call), then reads every
@@ -73,7 +73,7 @@ def fill(store: StateStore, people: int) -> None:
 
 
 def by_json(store: StateStore, map_ids: Iterable[str]) -> dict[str, list[Touch]]:
-    """The reader before migration 10, verbatim."""
+    """The reader before the touch columns, verbatim."""
     out: dict[str, list[Touch]] = {}
     for map_id, data in store._in(
             "SELECT map_id, data FROM touches WHERE map_id IN ({in}) "

@@ -162,7 +162,7 @@ def test_a_second_read_moves_only_data_and_seen_run_of_unchanged_records(
 
     touches_now = ledger_rows(store, "touches", "touch_id")
     # touch_id, map_id, program_id, touch_type, occurred_at, is_response, data, hash,
-    # seen_run, changed_run, then (schema 10) url ... is_conversion
+    # seen_run, changed_run, then (added later) url ... is_conversion
     t1_before, t1_now = before["touches"]["T1"], touches_now["T1"]
     assert t1_now[:6] == t1_before[:6] and t1_now[7] == t1_before[7]
     assert t1_now[10:] == t1_before[10:]
