@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 
 from connector.engine.cycles import Cycle, build_cycles
 from connector.mappings import ChannelsMapping
-from connector.models import Person, Program, Touch
+from connector.models import Person, Program
+from connector.values import TouchLike
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class TouchRef:
     touch_type: str
 
     @classmethod
-    def of(cls, touch: Touch) -> TouchRef:
+    def of(cls, touch: TouchLike) -> TouchRef:
         return cls(touch.touch_id, touch.program_id, touch.channel, touch.occurred_at,
                    touch.touch_type)
 
@@ -59,7 +60,7 @@ def _host(url: str | None) -> str | None:
         return None
 
 
-def touch_detail(touch: Touch, programs: Mapping[str, Program]) -> str:
+def touch_detail(touch: TouchLike, programs: Mapping[str, Program]) -> str:
     """The detail beside a channel: UTM source or program name, else what else is known."""
     program = programs.get(touch.program_id) if touch.program_id else None
     parts = []
@@ -75,7 +76,7 @@ def touch_detail(touch: Touch, programs: Mapping[str, Program]) -> str:
 
 def compute_source_fields(
     people: Sequence[Person],
-    touches: Sequence[Touch],
+    touches: Sequence[TouchLike],
     programs: Mapping[str, Program],
     close_events: Sequence[tuple[datetime, str]],
     channels: ChannelsMapping,

@@ -36,7 +36,7 @@ from connector.engine.scoring import (
     round_half_up,
 )
 from connector.engine.scoring_config import BUYING_STAGES, AccountsConfig, TouchMatch
-from connector.models import Touch
+from connector.values import TouchLike
 
 STAGE_RANK = {name: i for i, name in enumerate(BUYING_STAGES)}
 
@@ -101,10 +101,10 @@ class AccountScores:
     engaged_by: Engagement | None
 
 
-def first_meaningful(map_id: str, touches: Iterable[Touch], rules: Sequence[TouchMatch],
+def first_meaningful(map_id: str, touches: Iterable[TouchLike], rules: Sequence[TouchMatch],
                      as_of: datetime) -> Engagement | None:
     """The person's earliest touch (up to ``as_of``) that any meaningful rule matches."""
-    best: Touch | None = None
+    best: TouchLike | None = None
     for t in touches:
         if t.occurred_at > as_of or (best is not None and t.order_key >= best.order_key):
             continue

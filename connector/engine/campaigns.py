@@ -14,7 +14,8 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from connector.mappings import Mappings
-from connector.models import Program, Touch
+from connector.models import Program
+from connector.values import TouchLike
 
 
 def campaign_fields(program: Program, mappings: Mappings, as_of: datetime) -> dict[str, Any]:
@@ -95,7 +96,7 @@ def local_date(moment: datetime, tz: tzinfo) -> date:
     return moment.astimezone(tz).date()
 
 
-def member_states(touches: Iterable[Touch], mappings: Mappings,
+def member_states(touches: Iterable[TouchLike], mappings: Mappings,
                   tz: tzinfo) -> dict[str, MemberState]:
     """Per program touched: the furthest status and the first response's local date."""
     rank = mappings.touches.status_rank

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from connector.models import Person, Touch
-from connector.values import MirrorRow
+from connector.models import Person
+from connector.values import MirrorRow, TouchLike
 
 
 @dataclass(slots=True)
@@ -34,7 +34,7 @@ class PersonContext:
 
     target: Target
     people: tuple[Person, ...]
-    touches: tuple[Touch, ...]                      # by time, then touch id; no repeats
+    touches: tuple[TouchLike, ...]                  # by time, then touch id; no repeats
     record: MirrorRow | None                        # None for a Lead still to create
     written: Mapping[str, Any]                      # what the connector last wrote
     person_events: tuple[tuple[datetime, str], ...]  # cycle closes kept per person
@@ -58,7 +58,7 @@ class AccountContext:
 
     record: MirrorRow
     people: tuple[Person, ...]
-    touches: Mapping[str, tuple[Touch, ...]]   # map id -> touches by time
+    touches: Mapping[str, tuple[TouchLike, ...]]  # map id -> touches by time
     opportunities: tuple[MirrorRow, ...]        # the account's opportunities
     tier: str | None                            # from the MAP's target_accounts
     on_target_list: bool

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from connector.models import Touch
+from connector.values import TouchLike
 
 # A Lead Status the mirror saw (``record_events``), "status: Recycled"; state
 # databases from before the status history hold "lead status Recycled" rows,
@@ -50,12 +50,12 @@ def status_closes(history: Sequence[tuple[datetime, str]],
 class Cycle:
     number: int
     opened_at: datetime
-    responses: list[Touch] = field(default_factory=list)
+    responses: list[TouchLike] = field(default_factory=list)
     closed_at: datetime | None = None
     close_reason: str | None = None
 
     @property
-    def first_response(self) -> Touch:
+    def first_response(self) -> TouchLike:
         return self.responses[0]
 
     @property
@@ -63,7 +63,7 @@ class Cycle:
         return self.closed_at is None
 
 
-def build_cycles(responses: Sequence[Touch],
+def build_cycles(responses: Sequence[TouchLike],
                  close_events: Sequence[tuple[datetime, str]]) -> list[Cycle]:
     """Split a person's responses (any order) into cycles by close events.
 

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 from connector.engine.cycles import Cycle, build_cycles
 from connector.engine.scoring import PersonScores, first_reaching
 from connector.engine.scoring_config import STAGES
-from connector.models import Touch
+from connector.values import TouchLike
 
 if TYPE_CHECKING:
     from connector.mappings import Mappings
@@ -185,7 +185,7 @@ def _clamp(at: datetime, opened: datetime) -> datetime:
 
 
 def _events(cycle: Cycle, carry_from: datetime | None, end: datetime, end_inclusive: bool,
-            touches: Sequence[Touch], scores: PersonScores, sf: SalesforceView,
+            touches: Sequence[TouchLike], scores: PersonScores, sf: SalesforceView,
             changes: Sequence[StatusChange], rules: LifecycleRules) -> list[_Event]:
     opened = cycle.opened_at
 
@@ -303,7 +303,7 @@ def _replay(cycle: Cycle, events: Sequence[_Event], seed: StageState | None, end
     return r
 
 
-def lifecycle(touches: Sequence[Touch], scores: PersonScores, sf: SalesforceView,
+def lifecycle(touches: Sequence[TouchLike], scores: PersonScores, sf: SalesforceView,
               rules: LifecycleRules, as_of: datetime,
               previous: StageState | None = None) -> Lifecycle:
     """Stages, dates and cycles of one person at ``as_of``.

@@ -34,7 +34,8 @@ from connector.engine.scoring_config import (
     PersonCondition,
     ScoringMapping,
 )
-from connector.models import Person, Touch
+from connector.models import Person
+from connector.values import TouchLike
 
 SECONDS_PER_DAY = 86_400.0
 
@@ -153,7 +154,7 @@ def apportion(values: Sequence[float]) -> tuple[int, list[int]]:
 # --------------------------------------------------------------- behavior
 
 
-def match_rule(rules: Sequence[BehaviorRule], touch: Touch) -> BehaviorRule | None:
+def match_rule(rules: Sequence[BehaviorRule], touch: TouchLike) -> BehaviorRule | None:
     """The first rule matching the touch (specific rules are listed first)."""
     for rule in rules:
         if rule.matches(touch.touch_type, touch.channel, touch.url):
@@ -161,7 +162,7 @@ def match_rule(rules: Sequence[BehaviorRule], touch: Touch) -> BehaviorRule | No
     return None
 
 
-def score_touches(touches: Iterable[Touch], rules: Sequence[BehaviorRule],
+def score_touches(touches: Iterable[TouchLike], rules: Sequence[BehaviorRule],
                   as_of: datetime) -> tuple[ScoredTouch, ...]:
     """Match and cap every touch up to ``as_of``; independent of decay.
 
@@ -282,7 +283,7 @@ def exclusion_reason(profile: Profile, exclusions: Sequence[Exclusion],
     return None
 
 
-def score_person(profile: Profile, touches: Iterable[Touch], scoring: ScoringMapping,
+def score_person(profile: Profile, touches: Iterable[TouchLike], scoring: ScoringMapping,
                  free_mail: frozenset[str], as_of: datetime) -> PersonScores:
     """Behavior, fit, lead and the exclusion of one person at ``as_of``."""
     scored = score_touches(touches, scoring.behavior.rules, as_of)

@@ -35,6 +35,7 @@ from connector.engine.scoring import Profile, fit_score
 from connector.engine.scoring_config import ScoringMapping
 from connector.learn.history import History, Reached, Target
 from connector.models import Person, Touch
+from connector.values import TouchLike
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -145,7 +146,7 @@ class LedgerBuilder:
         self._people[p.map_id] = _Person(created, tuple(index[line.rule] for line in score.lines),
                                          float(score.total))
 
-    def touch(self, t: Touch) -> None:
+    def touch(self, t: TouchLike) -> None:
         self._t_slot.append(self._slot.setdefault(t.map_id, len(self._slot)))
         self._t_time.append(t.occurred_at.timestamp())
         self._t_combo.append(self._combos.setdefault((t.touch_type, t.channel, t.url),

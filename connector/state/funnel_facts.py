@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from connector.engine.lifecycle import Lifecycle
     from connector.mappings import Mappings
-    from connector.models import Touch
     from connector.source_fields import SourceFields
     from connector.state.store import StateStore
+    from connector.values import TouchLike
 
 CHUNK = 500
 ENGAGED = "Engaged"
@@ -69,7 +69,7 @@ class AccountFact:
 
 
 def stage_facts(map_id: str, life: Lifecycle, sources: SourceFields,
-                touches: Sequence[Touch], mappings: Mappings | None = None) -> list[StageFact]:
+                touches: Sequence[TouchLike], mappings: Mappings | None = None) -> list[StageFact]:
     """The facts of one person from the lifecycle the sync computed for them, and
     (with ``mappings``) the person's meaningful engagements."""
     by_id = {t.touch_id: t for t in touches}

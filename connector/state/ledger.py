@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from connector.models import Person, Program, TargetAccount, Touch
 from connector.state.base import StoreBase, _iso
+from connector.values import TouchFacts
 
 
 def _hash(model: BaseModel) -> str:
@@ -66,68 +67,82 @@ class LedgerCounts:
     duplicates: int = 0
 
 
+@functools.cache
+def _upsert_sql(table: str, key: str, columns: tuple[str, ...], first_run: bool) -> str:
+    """One ledger record's ``INSERT ... ON CONFLICT DO UPDATE``: the key, the plain
+    ``columns``, ``data``, ``hash``, (``first_run``,) ``seen_run`` and
+    ``changed_run``; on conflict every column but the key and ``first_run``
+    moves, and ``changed_run`` only when the hash differs from the stored one
+    (every expression of the update sees the row as it was)."""
+    names = (key, *columns, "data", "hash", *(("first_run",) if first_run else ()),
+             "seen_run", "changed_run")
+    moved = ", ".join(f"{c} = excluded.{c}" for c in (*columns, "data", "hash", "seen_run"))
+    return (f"INSERT INTO {table} ({', '.join(names)}) VALUES ({','.join('?' * len(names))}) "
+            f"ON CONFLICT({key}) DO UPDATE SET {moved}, "
+            f"changed_run = CASE WHEN {table}.hash != excluded.hash THEN excluded.seen_run "
+            f"ELSE {table}.changed_run END")
+
+
+# the touch columns ``touches_of`` reads, in ``TouchFacts`` order (the key first)
+_TOUCH_COLUMNS = ("touch_id", "map_id", "program_id", "touch_type", "occurred_at", "url",
+                  "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_content",
+                  "utm_term", "channel", "channel_rule", "is_response", "is_conversion")
+
+
+def _touch_row(touch: Touch) -> tuple[Any, ...]:
+    """The touch's plain columns after its id, as ``_TOUCH_COLUMNS`` names them."""
+    occurred_at = touch.occurred_at
+    return (touch.map_id, touch.program_id, touch.touch_type,
+            occurred_at.isoformat(timespec="microseconds")
+            if occurred_at.tzinfo is UTC else _iso(occurred_at),
+            touch.url, touch.referrer, touch.utm_source, touch.utm_medium,
+            touch.utm_campaign, touch.utm_content, touch.utm_term, touch.channel,
+            touch.channel_rule, int(touch.is_response), int(touch.is_conversion))
+
+
 class LedgerStore(StoreBase):
     """The MAP side of the state: what the last reads returned."""
 
-    def upsert_people(self, run_id: int, people: Sequence[Person]) -> LedgerCounts:
+    def _upsert_records(self, run_id: int, records: Sequence[Person] | Sequence[Program],
+                        table: str, key: str, columns: tuple[str, ...],
+                        first_run: bool) -> LedgerCounts:
+        """Store people or programs (``key`` and ``columns`` name both the table's
+        columns and the record's attributes), counting new, changed and unchanged
+        ones by their hash. When no key repeats in the batch, unchanged records
+        only move ``data`` (its origin may differ) and ``seen_run``; a repeated
+        key keeps every upsert, in order."""
         counts = LedgerCounts()
+        keys: list[str] = [getattr(r, key) for r in records]
         existing = {r[0]: r[1] for r in self._in(
-            "SELECT map_id, hash FROM people WHERE map_id IN ({in})",
-            [p.map_id for p in people])}
+            f"SELECT {key}, hash FROM {table} WHERE {key} IN ({{in}})", keys)}
         rows = []
         same: list[tuple[str, int, str]] = []  # unchanged: only data and seen_run move
-        split = _unique(p.map_id for p in people)
-        for person in people:
-            data, digest = _data_and_hash(person)
-            old = existing.get(person.map_id)
+        split = _unique(keys)
+        for record, record_key in zip(records, keys, strict=True):
+            data, digest = _data_and_hash(record)
+            old = existing.get(record_key)
             changed = old != digest
             counts.new += old is None
             counts.changed += old is not None and changed
             counts.unchanged += not changed
             if split and not changed:
-                same.append((data, run_id, person.map_id))
+                same.append((data, run_id, record_key))
                 continue
-            rows.append((person.map_id, person.email, int(person.email_valid),
-                         data, digest, run_id, run_id,
-                         run_id if changed else None))
-        self.db.executemany("UPDATE people SET data = ?, seen_run = ? WHERE map_id = ?", same)
-        self.db.executemany(
-            "INSERT INTO people (map_id, email, email_valid, data, hash, first_run, seen_run, "
-            "changed_run) VALUES (?, ?, ?, ?, ?, ?, ?, coalesce(?, 0)) "
-            "ON CONFLICT(map_id) DO UPDATE SET email = excluded.email, "
-            "email_valid = excluded.email_valid, data = excluded.data, hash = excluded.hash, "
-            "seen_run = excluded.seen_run, "
-            "changed_run = CASE WHEN people.hash != excluded.hash THEN excluded.seen_run "
-            "ELSE people.changed_run END", rows)
+            # changed_run: used only by an insert, i.e. a record new in this run
+            rows.append((record_key, *(getattr(record, c) for c in columns), data, digest,
+                         *((run_id,) if first_run else ()), run_id, run_id))
+        self.db.executemany(f"UPDATE {table} SET data = ?, seen_run = ? WHERE {key} = ?", same)
+        self.db.executemany(_upsert_sql(table, key, columns, first_run), rows)
         return counts
 
+    def upsert_people(self, run_id: int, people: Sequence[Person]) -> LedgerCounts:
+        # email_valid, a bool, is stored as the integer 1 or 0 (sqlite3 binds bool as int)
+        return self._upsert_records(run_id, people, "people", "map_id",
+                                    ("email", "email_valid"), first_run=True)
+
     def upsert_programs(self, run_id: int, programs: Sequence[Program]) -> LedgerCounts:
-        counts = LedgerCounts()
-        existing = {r[0]: r[1] for r in self._in(
-            "SELECT program_id, hash FROM programs WHERE program_id IN ({in})",
-            [p.program_id for p in programs])}
-        rows = []
-        same: list[tuple[str, int, str]] = []  # unchanged: only data and seen_run move
-        split = _unique(p.program_id for p in programs)
-        for program in programs:
-            data, digest = _data_and_hash(program)
-            old = existing.get(program.program_id)
-            counts.new += old is None
-            counts.changed += old is not None and old != digest
-            counts.unchanged += old == digest
-            if split and old == digest:
-                same.append((data, run_id, program.program_id))
-                continue
-            rows.append((program.program_id, data, digest, run_id, run_id))
-        self.db.executemany("UPDATE programs SET data = ?, seen_run = ? WHERE program_id = ?",
-                            same)
-        self.db.executemany(
-            "INSERT INTO programs (program_id, data, hash, seen_run, changed_run) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(program_id) DO UPDATE SET "
-            "data = excluded.data, seen_run = excluded.seen_run, "
-            "changed_run = CASE WHEN programs.hash != excluded.hash THEN excluded.seen_run "
-            "ELSE programs.changed_run END, hash = excluded.hash", rows)
-        return counts
+        return self._upsert_records(run_id, programs, "programs", "program_id", (),
+                                    first_run=False)
 
     def upsert_touches(self, run_id: int,
                        touches: Sequence[Touch]) -> tuple[LedgerCounts, list[Touch]]:
@@ -158,23 +173,11 @@ class LedgerStore(StoreBase):
                 counts.unchanged += 1
                 same.append((data, run_id, touch.touch_id))
                 continue
-            occurred_at = touch.occurred_at
-            rows.append((touch.touch_id, touch.map_id, touch.program_id, touch.touch_type,
-                         occurred_at.isoformat(timespec="microseconds")
-                         if occurred_at.tzinfo is UTC else _iso(occurred_at),
-                         int(touch.is_response),
-                         data, digest, run_id, run_id))
+            rows.append((touch.touch_id, *_touch_row(touch), data, digest, run_id, run_id))
         self.db.executemany("UPDATE touches SET data = ?, seen_run = ? WHERE touch_id = ?",
                             same)
         self.db.executemany(
-            "INSERT INTO touches (touch_id, map_id, program_id, touch_type, occurred_at, "
-            "is_response, data, hash, seen_run, changed_run) VALUES (?,?,?,?,?,?,?,?,?,?) "
-            "ON CONFLICT(touch_id) DO UPDATE SET map_id = excluded.map_id, "
-            "program_id = excluded.program_id, touch_type = excluded.touch_type, "
-            "occurred_at = excluded.occurred_at, is_response = excluded.is_response, "
-            "data = excluded.data, seen_run = excluded.seen_run, "
-            "changed_run = CASE WHEN touches.hash != excluded.hash THEN excluded.seen_run "
-            "ELSE touches.changed_run END, hash = excluded.hash", rows)
+            _upsert_sql("touches", "touch_id", _TOUCH_COLUMNS[1:], first_run=False), rows)
         return counts, duplicates
 
     def upsert_target_accounts(self, run_id: int, accounts: Sequence[TargetAccount]) -> None:
@@ -214,13 +217,27 @@ class LedgerStore(StoreBase):
             out.setdefault(email, []).append(map_id)
         return out
 
-    def touches_of(self, map_ids: Iterable[str]) -> dict[str, list[Touch]]:
-        """Touches per person, ordered by time then touch id."""
-        out: dict[str, list[Touch]] = {}
-        for map_id, data in self._in(
-                "SELECT map_id, data FROM touches WHERE map_id IN ({in}) "
+    def touches_of(self, map_ids: Iterable[str]) -> dict[str, list[TouchFacts]]:
+        """Touches per person, ordered by time then touch id, built from the
+        columns alone: no JSON is decoded, and each tuple is made directly
+        (``tuple.__new__``, skipping the named tuple's Python ``__new__``)."""
+        out: dict[str, list[TouchFacts]] = {}
+        parse = datetime.fromisoformat
+        make = tuple.__new__
+        for (touch_id, map_id, program_id, touch_type, occurred_at, url, referrer,
+             utm_source, utm_medium, utm_campaign, utm_content, utm_term, channel,
+             channel_rule, is_response, is_conversion) in self._in(
+                f"SELECT {', '.join(_TOUCH_COLUMNS)} FROM touches WHERE map_id IN ({{in}}) "
                 "ORDER BY map_id, occurred_at, touch_id", list(map_ids)):
-            out.setdefault(map_id, []).append(Touch.model_validate_json(data))
+            facts: TouchFacts = make(TouchFacts, (
+                touch_id, map_id, program_id, touch_type, parse(occurred_at), url, referrer,
+                utm_source, utm_medium, utm_campaign, utm_content, utm_term, channel,
+                channel_rule, is_response == 1, is_conversion == 1))
+            found = out.get(map_id)
+            if found is None:
+                out[map_id] = [facts]
+            else:
+                found.append(facts)
         return out
 
     def touch_count(self) -> int:

@@ -263,7 +263,68 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (map_id, at)
     );
     """,
-    # 10: the records this connector created and has not read back yet (no
+    # 10: every touch field the engines read, as columns, so the ledger hands out
+    # touches built from plain values instead of re-validating each one's JSON
+    # (``data`` stays: it carries ``extra`` and ``origin``, and the hash is of it)
+    """
+    ALTER TABLE touches ADD COLUMN url TEXT;
+    ALTER TABLE touches ADD COLUMN referrer TEXT;
+    ALTER TABLE touches ADD COLUMN utm_source TEXT;
+    ALTER TABLE touches ADD COLUMN utm_medium TEXT;
+    ALTER TABLE touches ADD COLUMN utm_campaign TEXT;
+    ALTER TABLE touches ADD COLUMN utm_content TEXT;
+    ALTER TABLE touches ADD COLUMN utm_term TEXT;
+    ALTER TABLE touches ADD COLUMN channel TEXT NOT NULL DEFAULT '';
+    ALTER TABLE touches ADD COLUMN channel_rule TEXT NOT NULL DEFAULT '';
+    ALTER TABLE touches ADD COLUMN is_conversion INTEGER NOT NULL DEFAULT 0;
+    UPDATE touches SET
+        url = json_extract(data, '$.url'),
+        referrer = json_extract(data, '$.referrer'),
+        utm_source = json_extract(data, '$.utm_source'),
+        utm_medium = json_extract(data, '$.utm_medium'),
+        utm_campaign = json_extract(data, '$.utm_campaign'),
+        utm_content = json_extract(data, '$.utm_content'),
+        utm_term = json_extract(data, '$.utm_term'),
+        channel = coalesce(json_extract(data, '$.channel'), ''),
+        channel_rule = coalesce(json_extract(data, '$.channel_rule'), ''),
+        is_conversion = coalesce(json_extract(data, '$.is_conversion'), 0);
+    -- json_extract cuts a string at an escaped NUL (rare): those rows are decoded
+    -- with the NUL escapes standing for U+FFFF, a noncharacter, then put back
+    -- (escaped backslashes are set aside first, so only real escapes change).
+    -- A row already holding U+FFFF or U+FFFE cannot be: its hash is cleared, so
+    -- the next read of that touch rewrites every column.
+    CREATE TEMP TABLE nul_touches AS
+        SELECT touch_id, replace(replace(replace(data, '\\\\', char(65534)),
+                                         '\\u0000', '\\uffff'),
+                                 char(65534), '\\\\') AS data
+        FROM touches WHERE instr(data, '\\u0000') > 0
+            AND instr(data, char(65535)) = 0 AND instr(data, char(65534)) = 0;
+    UPDATE touches SET
+        url = replace(json_extract((SELECT n.data FROM temp.nul_touches n
+            WHERE n.touch_id = touches.touch_id), '$.url'), char(65535), char(0)),
+        referrer = replace(json_extract((SELECT n.data FROM temp.nul_touches n
+            WHERE n.touch_id = touches.touch_id), '$.referrer'), char(65535), char(0)),
+        utm_source = replace(json_extract((SELECT n.data FROM temp.nul_touches n
+            WHERE n.touch_id = touches.touch_id), '$.utm_source'), char(65535), char(0)),
+        utm_medium = replace(json_extract((SELECT n.data FROM temp.nul_touches n
+            WHERE n.touch_id = touches.touch_id), '$.utm_medium'), char(65535), char(0)),
+        utm_campaign = replace(json_extract((SELECT n.data FROM temp.nul_touches n
+            WHERE n.touch_id = touches.touch_id), '$.utm_campaign'), char(65535), char(0)),
+        utm_content = replace(json_extract((SELECT n.data FROM temp.nul_touches n
+            WHERE n.touch_id = touches.touch_id), '$.utm_content'), char(65535), char(0)),
+        utm_term = replace(json_extract((SELECT n.data FROM temp.nul_touches n
+            WHERE n.touch_id = touches.touch_id), '$.utm_term'), char(65535), char(0)),
+        channel = replace(json_extract((SELECT n.data FROM temp.nul_touches n
+            WHERE n.touch_id = touches.touch_id), '$.channel'), char(65535), char(0)),
+        channel_rule = replace(json_extract((SELECT n.data FROM temp.nul_touches n
+            WHERE n.touch_id = touches.touch_id), '$.channel_rule'), char(65535), char(0))
+        WHERE touch_id IN (SELECT touch_id FROM temp.nul_touches);
+    DROP TABLE temp.nul_touches;
+    UPDATE touches SET hash = ''
+        WHERE instr(data, '\\u0000') > 0
+            AND (instr(data, char(65535)) > 0 OR instr(data, char(65534)) > 0);
+    """,
+    # 11: the records this connector created and has not read back yet (no
     # SystemModstamp): how many tells the next incremental read its size before
     # its first page, so a large read-back starts as a Bulk query
     """

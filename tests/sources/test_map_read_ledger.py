@@ -162,12 +162,13 @@ def test_a_second_read_moves_only_data_and_seen_run_of_unchanged_records(
 
     touches_now = ledger_rows(store, "touches", "touch_id")
     # touch_id, map_id, program_id, touch_type, occurred_at, is_response, data, hash,
-    # seen_run, changed_run
+    # seen_run, changed_run, then (added later) url ... is_conversion
     t1_before, t1_now = before["touches"]["T1"], touches_now["T1"]
     assert t1_now[:6] == t1_before[:6] and t1_now[7] == t1_before[7]
+    assert t1_now[10:] == t1_before[10:]
     assert json.loads(t1_now[6])["origin"]["row"] == 9
-    assert t1_now[8:] == (second, first)
-    assert touches_now["T2"][3] == "form_fill" and touches_now["T2"][8:] == (second, second)
+    assert t1_now[8:10] == (second, first)
+    assert touches_now["T2"][3] == "form_fill" and touches_now["T2"][8:10] == (second, second)
 
     program_now = ledger_rows(store, "programs", "program_id")["P1"]
     assert json.loads(program_now[1])["origin"]["row"] == 9
