@@ -37,7 +37,10 @@ def test_version_comes_from_the_package_metadata() -> None:
 def test_shell_completion_script_is_offered() -> None:
     shown = subprocess.run([str(CONNECTOR), "--show-completion", "bash"], capture_output=True,
                            text=True, timeout=60, check=False,
-                           env={**os.environ, "SHELL": "/bin/bash"})
+                           # typer finds the shell from the process tree, which a
+                           # test worker's is not; this makes it take the argument
+                           env={**os.environ, "SHELL": "/bin/bash",
+                                "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"})
     assert shown.returncode == 0, shown.stderr
     assert "_CONNECTOR_COMPLETE" in shown.stdout and "complete " in shown.stdout
 
