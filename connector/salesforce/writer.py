@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -487,10 +487,20 @@ class Writer:
         out: dict[str, RecordResult] = {}
         lowered = [k.lower() for k in key]
 
-        def lookup(row: Mapping[str, str]) -> WriteOp | None:
-            # the org echoes the columns as sent, possibly in another case
-            cells = {k.lower(): v for k, v in row.items() if k}
-            return by_key.get("\x1f".join(cells.get(k, "") for k in lowered).lower())
+        def matched(rows: Iterable[Mapping[str, str]]) -> Iterator[tuple[Mapping[str, str],
+                                                                         WriteOp]]:
+            """Each result row with the op it answers. The org echoes the columns
+            as sent, possibly in another case: their names are matched once per
+            result file (all its rows share the header), not once per row."""
+            names: list[str | None] | None = None
+            for row in rows:
+                if names is None:
+                    by_lower = {k.lower(): k for k in row if k}
+                    names = [by_lower.get(k) for k in lowered]
+                hit = by_key.get("\x1f".join(row.get(n, "") if n else ""
+                                             for n in names).lower())
+                if hit is not None:
+                    yield row, hit
 
         # The job's counters say which result files hold rows; without them
         # (an older API or a proxy that strips fields) every file is read.
@@ -501,24 +511,21 @@ class Writer:
         if complete and failed == 0 and action in (WriteAction.UPDATE, WriteAction.DELETE):
             # every record succeeded and its id is known: no result file to read
             return {op.ref: RecordResult(op.ref, op.id, True) for op in ops}
-        for row in c.bulk_results(sobject, job_id, "successfulResults"):
-            hit = lookup(row)
-            if hit is not None:
-                out[hit.ref] = RecordResult(hit.ref, row.get("sf__Id") or hit.id, True,
-                                            created=row.get("sf__Created", "").lower() == "true")
-        for row in (c.bulk_results(sobject, job_id, "failedResults") if failed else ()):
-            hit = lookup(row)
-            if hit is not None:
-                code, message, fields = _parse_bulk_error(row.get("sf__Error", ""))
-                out[hit.ref] = RecordResult(hit.ref, row.get("sf__Id") or hit.id, False,
-                                            error_code=code or "UNKNOWN", message=message,
-                                            fields=fields)
+        for row, hit in matched(c.bulk_results(sobject, job_id, "successfulResults")):
+            out[hit.ref] = RecordResult(hit.ref, row.get("sf__Id") or hit.id, True,
+                                        created=row.get("sf__Created", "").lower() == "true")
+        for row, hit in matched(c.bulk_results(sobject, job_id, "failedResults")
+                                if failed else ()):
+            code, message, fields = _parse_bulk_error(row.get("sf__Error", ""))
+            out[hit.ref] = RecordResult(hit.ref, row.get("sf__Id") or hit.id, False,
+                                        error_code=code or "UNKNOWN", message=message,
+                                        fields=fields)
         code, why = failed_job_code({"id": job_id, **info})
         if code == BULK_JOB_FAILED:
             log.warning("%s", why)
-        for row in (() if complete else c.bulk_results(sobject, job_id, "unprocessedrecords")):
-            hit = lookup(row)
-            if hit is not None and hit.ref not in out:
+        for _row, hit in matched(() if complete else
+                                c.bulk_results(sobject, job_id, "unprocessedrecords")):
+            if hit.ref not in out:
                 out[hit.ref] = RecordResult(hit.ref, hit.id, False, error_code=code,
                                             message=why)
         for op in ops:

@@ -243,3 +243,32 @@ def test_bulk_results_are_correlated_by_key_not_by_order(
     assert (r2.id, r2.created) == ("00Q8d00000000CCAAA", True)
     upload = next(c for c in mocked.calls if c.request.method == "PUT")
     assert upload.request.body.decode().splitlines()[0] == "MAP_Id__c,LastName"
+
+
+@pytest.mark.parametrize("header", [
+    pytest.param("sf__Id,sf__Created,MAP_Id__c,LastName", id="as-sent"),
+    pytest.param("sf__Id,sf__Created,map_id__c,LASTNAME", id="echoed-in-another-case"),
+    pytest.param("sf__Id,sf__Created,LastName,MAP_Id__c", id="columns-reordered"),
+])
+def test_bulk_results_match_their_ops_whatever_the_echoed_header(
+        mocked: responses.RequestsMock, settings: SalesforceSettings, sleeps: Sleeps,
+        header: str) -> None:
+    client = make_client(settings, sleeps)
+    jobs = f"{API}/jobs/ingest"
+    mocked.add(responses.POST, jobs, json={"id": "750J2", "state": "Open"})
+    mocked.add(responses.PUT, f"{jobs}/750J2/batches", status=201)
+    mocked.add(responses.PATCH, f"{jobs}/750J2", json={"id": "750J2", "state": "UploadComplete"})
+    mocked.add(responses.GET, f"{jobs}/750J2", json={"id": "750J2", "state": "JobComplete",
+                                                     "numberRecordsProcessed": 2,
+                                                     "numberRecordsFailed": 0})
+    swapped = header.endswith("MAP_Id__c")
+    rows = [("00Q8d00000000BBAAA", "true", "m1", "B"), ("00Q8d00000000AAAAA", "false", "m0", "A")]
+    body = "\n".join([header, *(",".join((i, c, n, m) if swapped else (i, c, m, n))
+                                for i, c, m, n in rows)]) + "\n"
+    mocked.add(responses.GET, f"{jobs}/750J2/successfulResults", body=body)
+    ops = [WriteOp(ref=f"r{i}", fields={"MAP_Id__c": f"m{i}", "LastName": "AB"[i]})
+           for i in range(2)]
+    outcome = Writer(client, bulk_threshold=2).write("Lead", "upsert", ops,
+                                                     external_id_field="MAP_Id__c")
+    assert [(r.ref, r.id, r.created) for r in outcome.results] == [
+        ("r0", "00Q8d00000000AAAAA", False), ("r1", "00Q8d00000000BBAAA", True)]
