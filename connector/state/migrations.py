@@ -330,4 +330,11 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX ix_sf_records_unread ON sf_records(sobject) WHERE modstamp IS NULL;
     """,
+    # 12: a batch's Campaign Members (and contact roles) are looked up by their
+    # person's id; the member indexes start with the campaign, so each lookup
+    # scanned every member of the org (quadratic in the org's size)
+    """
+    CREATE INDEX ix_sf_lead ON sf_records(sobject, lead_id) WHERE lead_id IS NOT NULL;
+    CREATE INDEX ix_sf_contact ON sf_records(sobject, contact_id) WHERE contact_id IS NOT NULL;
+    """,
 ]
