@@ -300,25 +300,16 @@ MIGRATIONS: list[str] = [
         FROM touches WHERE instr(data, '\\u0000') > 0
             AND instr(data, char(65535)) = 0 AND instr(data, char(65534)) = 0;
     UPDATE touches SET
-        url = replace(json_extract((SELECT n.data FROM temp.nul_touches n
-            WHERE n.touch_id = touches.touch_id), '$.url'), char(65535), char(0)),
-        referrer = replace(json_extract((SELECT n.data FROM temp.nul_touches n
-            WHERE n.touch_id = touches.touch_id), '$.referrer'), char(65535), char(0)),
-        utm_source = replace(json_extract((SELECT n.data FROM temp.nul_touches n
-            WHERE n.touch_id = touches.touch_id), '$.utm_source'), char(65535), char(0)),
-        utm_medium = replace(json_extract((SELECT n.data FROM temp.nul_touches n
-            WHERE n.touch_id = touches.touch_id), '$.utm_medium'), char(65535), char(0)),
-        utm_campaign = replace(json_extract((SELECT n.data FROM temp.nul_touches n
-            WHERE n.touch_id = touches.touch_id), '$.utm_campaign'), char(65535), char(0)),
-        utm_content = replace(json_extract((SELECT n.data FROM temp.nul_touches n
-            WHERE n.touch_id = touches.touch_id), '$.utm_content'), char(65535), char(0)),
-        utm_term = replace(json_extract((SELECT n.data FROM temp.nul_touches n
-            WHERE n.touch_id = touches.touch_id), '$.utm_term'), char(65535), char(0)),
-        channel = replace(json_extract((SELECT n.data FROM temp.nul_touches n
-            WHERE n.touch_id = touches.touch_id), '$.channel'), char(65535), char(0)),
-        channel_rule = replace(json_extract((SELECT n.data FROM temp.nul_touches n
-            WHERE n.touch_id = touches.touch_id), '$.channel_rule'), char(65535), char(0))
-        WHERE touch_id IN (SELECT touch_id FROM temp.nul_touches);
+        url = replace(json_extract(n.data, '$.url'), char(65535), char(0)),
+        referrer = replace(json_extract(n.data, '$.referrer'), char(65535), char(0)),
+        utm_source = replace(json_extract(n.data, '$.utm_source'), char(65535), char(0)),
+        utm_medium = replace(json_extract(n.data, '$.utm_medium'), char(65535), char(0)),
+        utm_campaign = replace(json_extract(n.data, '$.utm_campaign'), char(65535), char(0)),
+        utm_content = replace(json_extract(n.data, '$.utm_content'), char(65535), char(0)),
+        utm_term = replace(json_extract(n.data, '$.utm_term'), char(65535), char(0)),
+        channel = replace(json_extract(n.data, '$.channel'), char(65535), char(0)),
+        channel_rule = replace(json_extract(n.data, '$.channel_rule'), char(65535), char(0))
+        FROM temp.nul_touches n WHERE n.touch_id = touches.touch_id;
     DROP TABLE temp.nul_touches;
     UPDATE touches SET hash = ''
         WHERE instr(data, '\\u0000') > 0
