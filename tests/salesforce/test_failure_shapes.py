@@ -216,16 +216,25 @@ def test_not_found_is_a_plain_api_error(
     assert info.value.status == 404 and not info.value.retriable
 
 
+def _ingest_job(mocked: responses.RequestsMock, job_id: str, *, processed: int,
+                failed: int) -> str:
+    """A Bulk 2.0 ingest job that opens, takes its upload, closes and completes
+    with these counters; returns the jobs URL (results are mocked per test)."""
+    jobs = f"{API}/jobs/ingest"
+    mocked.add(responses.POST, jobs, json={"id": job_id, "state": "Open"})
+    mocked.add(responses.PUT, f"{jobs}/{job_id}/batches", status=201)
+    mocked.add(responses.PATCH, f"{jobs}/{job_id}", json={"id": job_id,
+                                                          "state": "UploadComplete"})
+    mocked.add(responses.GET, f"{jobs}/{job_id}", json={
+        "id": job_id, "state": "JobComplete", "numberRecordsProcessed": processed,
+        "numberRecordsFailed": failed})
+    return jobs
+
+
 def test_bulk_results_are_correlated_by_key_not_by_order(
         mocked: responses.RequestsMock, settings: SalesforceSettings, sleeps: Sleeps) -> None:
     client = make_client(settings, sleeps)
-    jobs = f"{API}/jobs/ingest"
-    mocked.add(responses.POST, jobs, json={"id": "750J1", "state": "Open"})
-    mocked.add(responses.PUT, f"{jobs}/750J1/batches", status=201)
-    mocked.add(responses.PATCH, f"{jobs}/750J1", json={"id": "750J1", "state": "UploadComplete"})
-    mocked.add(responses.GET, f"{jobs}/750J1", json={"id": "750J1", "state": "JobComplete",
-                                                     "numberRecordsProcessed": 3,
-                                                     "numberRecordsFailed": 1})
+    jobs = _ingest_job(mocked, "750J1", processed=3, failed=1)
     mocked.add(responses.GET, f"{jobs}/750J1/successfulResults",
                body="sf__Id,sf__Created,MAP_Id__c,LastName\n00Q8d00000000CCAAA,true,m2,C\n"
                     "00Q8d00000000AAAAA,false,m0,A\n")
@@ -254,13 +263,7 @@ def test_bulk_results_match_their_ops_whatever_the_echoed_header(
         mocked: responses.RequestsMock, settings: SalesforceSettings, sleeps: Sleeps,
         header: str) -> None:
     client = make_client(settings, sleeps)
-    jobs = f"{API}/jobs/ingest"
-    mocked.add(responses.POST, jobs, json={"id": "750J2", "state": "Open"})
-    mocked.add(responses.PUT, f"{jobs}/750J2/batches", status=201)
-    mocked.add(responses.PATCH, f"{jobs}/750J2", json={"id": "750J2", "state": "UploadComplete"})
-    mocked.add(responses.GET, f"{jobs}/750J2", json={"id": "750J2", "state": "JobComplete",
-                                                     "numberRecordsProcessed": 2,
-                                                     "numberRecordsFailed": 0})
+    jobs = _ingest_job(mocked, "750J2", processed=2, failed=0)
     swapped = header.endswith("MAP_Id__c")
     rows = [("00Q8d00000000BBAAA", "true", "m1", "B"), ("00Q8d00000000AAAAA", "false", "m0", "A")]
     body = "\n".join([header, *(",".join((i, c, n, m) if swapped else (i, c, m, n))
